@@ -1,0 +1,151 @@
+package dev.tally.jobs;
+
+import dev.tally.operators.PipelineSettings;
+import dev.tally.operators.functions.ClassifyLateness;
+import dev.tally.operators.functions.CountEventsAndPersons;
+import dev.tally.operators.functions.Deduplicate;
+import dev.tally.operators.functions.EnrichWithPerson;
+import dev.tally.operators.functions.RouteRecords;
+import dev.tally.operators.functions.SumLedger;
+import dev.tally.operators.functions.Tags;
+import dev.tally.operators.functions.ToContributions;
+import dev.tally.operators.model.DeadLetterRecord;
+import dev.tally.operators.model.EnrichedRecord;
+import dev.tally.operators.model.ParsedRecord;
+import dev.tally.operators.model.PersonSnapshot;
+import dev.tally.operators.model.TallyRow;
+import dev.tally.operators.model.ValidEvent;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.connector.sink2.Sink;
+import org.apache.flink.api.connector.source.Source;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+
+/**
+ * The Tally pipeline as one method over its sources and sinks, so the streaming job, {@code tally
+ * replay} and the tests run the same topology with different I/O.
+ *
+ * <pre>
+ * source ─ route ─┬─ dead letters ──────────────────────────────────────────→ deadLetters
+ *                 └─ dedup ─ enrich (persons) ─┬──────────────────────────────→ enriched
+ *                                             └─ lateness ─┬─ too late ──────→ tooLate
+ *                                                          └─ rows ─ count ─┐
+ *   ledger entries (route, dedup, lateness) ─ sum ledger ──────────────────┴→ aggregates
+ * </pre>
+ *
+ * Every stateful operator has a stable uid ({@link Uids}); changing one orphans its state in
+ * savepoints.
+ */
+public final class TallyTopology {
+
+  /** Where the pipeline writes. {@code persons} may be null (only replay needs snapshots). */
+  public record Sinks(
+      Sink<EnrichedRecord> enriched,
+      Sink<DeadLetterRecord> deadLetters,
+      Sink<EnrichedRecord> tooLate,
+      Sink<TallyRow> aggregates,
+      Sink<PersonSnapshot> persons) {}
+
+  /** Operator uids: part of the savepoint compatibility contract, never rename. */
+  public static final class Uids {
+    public static final String SOURCE = "source-events";
+    public static final String ROUTE = "route-records";
+    public static final String DEDUP = "dedup";
+    public static final String ENRICH = "enrich-persons";
+    public static final String LATENESS = "classify-lateness";
+    public static final String CONTRIBUTIONS = "to-contributions";
+    public static final String COUNT = "count-events-persons";
+    public static final String LEDGER = "sum-ledger";
+    public static final String SINK_ENRICHED = "sink-enriched";
+    public static final String SINK_DEAD_LETTERS = "sink-dead-letters";
+    public static final String SINK_TOO_LATE = "sink-too-late";
+    public static final String SINK_AGGREGATES = "sink-aggregates";
+    public static final String SINK_PERSONS = "sink-persons";
+
+    private Uids() {}
+  }
+
+  private TallyTopology() {}
+
+  public static void build(
+      StreamExecutionEnvironment env,
+      Source<ParsedRecord, ?, ?> source,
+      WatermarkStrategy<ParsedRecord> watermarks,
+      PipelineSettings settings,
+      Sinks sinks) {
+
+    DataStream<ParsedRecord> records =
+        env.fromSource(source, watermarks, "events").uid(Uids.SOURCE).name("events");
+
+    SingleOutputStreamOperator<ValidEvent> valid =
+        records.process(new RouteRecords()).uid(Uids.ROUTE).name("validate and route");
+
+    SingleOutputStreamOperator<ValidEvent> unique =
+        valid
+            .keyBy(e -> e.dedupKey(), Types.STRING)
+            .process(new Deduplicate(settings.dedupRetention()))
+            .uid(Uids.DEDUP)
+            .name("deduplicate");
+
+    SingleOutputStreamOperator<EnrichedRecord> enriched =
+        unique
+            .keyBy(e -> e.project, Types.STRING)
+            .process(new EnrichWithPerson(settings.emitPersonSnapshots()))
+            .uid(Uids.ENRICH)
+            .name("enrich with person");
+
+    SingleOutputStreamOperator<EnrichedRecord> onTime =
+        enriched
+            .process(new ClassifyLateness(settings.allowedLateness()))
+            .uid(Uids.LATENESS)
+            .name("classify lateness");
+
+    DataStream<TallyRow> counts =
+        onTime
+            .flatMap(new ToContributions(settings.breakdowns()))
+            .uid(Uids.CONTRIBUTIONS)
+            .name("rows of each event")
+            .keyBy(c -> c.key(), Types.STRING)
+            .process(new CountEventsAndPersons(settings.allowedLateness()))
+            .uid(Uids.COUNT)
+            .name("count events and persons");
+
+    DataStream<TallyRow> ledger =
+        valid
+            .getSideOutput(Tags.LEDGER)
+            .union(unique.getSideOutput(Tags.LEDGER), onTime.getSideOutput(Tags.LEDGER))
+            .keyBy(e -> e.key(), Types.STRING)
+            .process(new SumLedger())
+            .uid(Uids.LEDGER)
+            .name("sum ledger");
+
+    // keyBy the row key right before the sink: one subtask owns each row (no upsert races).
+    counts
+        .union(ledger)
+        .keyBy(r -> r.key(), Types.STRING)
+        .sinkTo(sinks.aggregates())
+        .uid(Uids.SINK_AGGREGATES)
+        .name("aggregates + ledger + watermark");
+
+    enriched.sinkTo(sinks.enriched()).uid(Uids.SINK_ENRICHED).name("enriched events");
+    valid
+        .getSideOutput(Tags.DEAD_LETTERS)
+        .sinkTo(sinks.deadLetters())
+        .uid(Uids.SINK_DEAD_LETTERS)
+        .name("dead letters");
+    onTime
+        .getSideOutput(Tags.TOO_LATE)
+        .sinkTo(sinks.tooLate())
+        .uid(Uids.SINK_TOO_LATE)
+        .name("too-late events");
+    if (sinks.persons() != null) {
+      enriched
+          .getSideOutput(Tags.PERSONS)
+          .sinkTo(sinks.persons())
+          .uid(Uids.SINK_PERSONS)
+          .name("person snapshots");
+    }
+  }
+}

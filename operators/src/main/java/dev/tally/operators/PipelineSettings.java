@@ -1,0 +1,61 @@
+package dev.tally.operators;
+
+import java.io.Serializable;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+
+/**
+ * The semantic settings of the pipeline (SEMANTICS.md §3, §6, §7), shared by the streaming job and
+ * {@code tally replay}. Immutable.
+ *
+ * @param maxOutOfOrderness watermark = max event time seen − this (default 10 s)
+ * @param allowedLateness a minute window accepts events until its end + this ≤ watermark (5 min)
+ * @param breakdowns breakdown specs {@code event:<prop>} / {@code person:<prop>}, each once
+ * @param dedupRetention how long a uuid is remembered; {@code null} = forever (replay)
+ * @param emitPersonSnapshots whether enrichment emits person snapshots (replay's persons.jsonl)
+ */
+public record PipelineSettings(
+    Duration maxOutOfOrderness,
+    Duration allowedLateness,
+    List<String> breakdowns,
+    Duration dedupRetention,
+    boolean emitPersonSnapshots)
+    implements Serializable {
+
+  public static final Duration DEFAULT_MAX_OUT_OF_ORDERNESS = Duration.ofSeconds(10);
+  public static final Duration DEFAULT_ALLOWED_LATENESS = Duration.ofMinutes(5);
+  public static final Duration DEFAULT_DEDUP_RETENTION = Duration.ofHours(24);
+
+  public PipelineSettings {
+    if (maxOutOfOrderness.isNegative() || allowedLateness.isNegative()) {
+      throw new IllegalArgumentException("durations must not be negative");
+    }
+    for (String spec : breakdowns) {
+      if (!isValidBreakdown(spec)) {
+        throw new IllegalArgumentException(
+            "breakdown '" + spec + "' must start with 'event:' or 'person:'");
+      }
+    }
+    breakdowns = List.copyOf(new LinkedHashSet<>(breakdowns)); // a repeated spec counts once
+  }
+
+  public static PipelineSettings defaults() {
+    return new PipelineSettings(
+        DEFAULT_MAX_OUT_OF_ORDERNESS,
+        DEFAULT_ALLOWED_LATENESS,
+        new ArrayList<>(),
+        DEFAULT_DEDUP_RETENTION,
+        false);
+  }
+
+  public static boolean isValidBreakdown(String spec) {
+    return spec.startsWith("event:") || spec.startsWith("person:");
+  }
+
+  public PipelineSettings withBreakdowns(List<String> specs) {
+    return new PipelineSettings(
+        maxOutOfOrderness, allowedLateness, specs, dedupRetention, emitPersonSnapshots);
+  }
+}

@@ -1,0 +1,65 @@
+package dev.tally.operators.functions;
+
+import dev.tally.operators.model.TallyRow;
+import java.time.Duration;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.util.Collector;
+
+/**
+ * Keeps one aggregate row (keyed by {@link TallyRow#key()}): the number of events and of distinct
+ * person_ids, and emits the row with absolute values and a higher revision on every change, so
+ * late-but-allowed events revise it (SEMANTICS.md §6). When the watermark passes window end +
+ * allowed lateness no on-time event can arrive any more: an event-time timer then clears the
+ * row's state.
+ */
+public class CountEventsAndPersons extends KeyedProcessFunction<String, Contribution, TallyRow> {
+  private final long allowedLatenessMillis;
+  private transient ValueState<TallyRow> row;
+  private transient MapState<String, Boolean> persons;
+
+  public CountEventsAndPersons(Duration allowedLateness) {
+    this.allowedLatenessMillis = allowedLateness.toMillis();
+  }
+
+  @Override
+  public void open(OpenContext openContext) {
+    row = getRuntimeContext().getState(new ValueStateDescriptor<>("row", TallyRow.class));
+    persons =
+        getRuntimeContext()
+            .getMapState(new MapStateDescriptor<>("persons", Types.STRING, Types.BOOLEAN));
+  }
+
+  @Override
+  public void processElement(Contribution c, Context ctx, Collector<TallyRow> out)
+      throws Exception {
+    TallyRow current = row.value();
+    if (current == null) {
+      current = c.row.copy();
+      ctx.timerService().registerEventTimeTimer(cleanupTime(current));
+    }
+    current.events++;
+    if (!persons.contains(c.personId)) {
+      persons.put(c.personId, Boolean.TRUE);
+      current.persons++;
+    }
+    current.revision++;
+    row.update(current);
+    out.collect(current.copy());
+  }
+
+  private long cleanupTime(TallyRow r) {
+    return r.windowEnd() + allowedLatenessMillis;
+  }
+
+  @Override
+  public void onTimer(long timestamp, OnTimerContext ctx, Collector<TallyRow> out) {
+    row.clear();
+    persons.clear();
+  }
+}

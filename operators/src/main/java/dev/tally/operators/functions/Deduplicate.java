@@ -1,0 +1,56 @@
+package dev.tally.operators.functions;
+
+import dev.tally.operators.model.LedgerEntry;
+import dev.tally.operators.model.ValidEvent;
+import java.time.Duration;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.StateTtlConfig;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.util.Collector;
+
+/**
+ * Drops repeated (project, uuid) keys (SEMANTICS.md §3). Keyed by {@link ValidEvent#dedupKey()}.
+ * The first record wins; later ones are counted under their own hour as duplicates. Retention
+ * is processing-time state TTL (an entry lives {@code retention} after it was written); {@code
+ * null} keeps entries forever, as replay requires. On RocksDB, expired entries are removed by
+ * the compaction filter, so state stays bounded without timers.
+ */
+public class Deduplicate extends KeyedProcessFunction<String, ValidEvent, ValidEvent> {
+  private final Duration retention;
+  private transient ValueState<Boolean> seen;
+  private transient Counter duplicates;
+
+  public Deduplicate(Duration retention) {
+    this.retention = retention;
+  }
+
+  @Override
+  public void open(OpenContext openContext) {
+    ValueStateDescriptor<Boolean> descriptor = new ValueStateDescriptor<>("seen", Boolean.class);
+    if (retention != null) {
+      descriptor.enableTimeToLive(
+          StateTtlConfig.newBuilder(retention)
+              .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
+              .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
+              .cleanupFullSnapshot()
+              .build());
+    }
+    seen = getRuntimeContext().getState(descriptor);
+    duplicates = getRuntimeContext().getMetricGroup().counter("tallyDuplicates");
+  }
+
+  @Override
+  public void processElement(ValidEvent event, Context ctx, Collector<ValidEvent> out)
+      throws Exception {
+    if (seen.value() != null) {
+      duplicates.inc();
+      ctx.output(Tags.LEDGER, LedgerEntry.duplicate(event));
+      return;
+    }
+    seen.update(Boolean.TRUE);
+    out.collect(event);
+  }
+}

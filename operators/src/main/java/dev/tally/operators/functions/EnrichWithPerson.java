@@ -1,0 +1,113 @@
+package dev.tally.operators.functions;
+
+import dev.tally.avro.PersonState;
+import dev.tally.operators.json.Json;
+import dev.tally.operators.model.EnrichedRecord;
+import dev.tally.operators.model.PersonSnapshot;
+import dev.tally.operators.model.ValidEvent;
+import dev.tally.operators.persons.PersonModel;
+import java.util.ArrayList;
+import java.util.Map;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.util.Collector;
+
+/**
+ * Resolves each event's person and applies its person updates (SEMANTICS.md §4), keyed by
+ * project: a project's persons live in one key group, so a merge across distinct_ids is one
+ * synchronous, deterministic state change (docs/decisions.md, "person state keyed by project").
+ * State: {@code distinct_id → person_id} and {@code person_id → PersonState} (Avro, evolvable).
+ * Too-late events update persons too; lateness is decided downstream.
+ */
+public class EnrichWithPerson extends KeyedProcessFunction<String, ValidEvent, EnrichedRecord> {
+  private final boolean emitSnapshots;
+  private transient MapState<String, String> personIdByDistinctId;
+  private transient MapState<String, PersonState> persons;
+  private transient Counter mergeRefused;
+  private transient Counter merges;
+
+  public EnrichWithPerson(boolean emitSnapshots) {
+    this.emitSnapshots = emitSnapshots;
+  }
+
+  @Override
+  public void open(OpenContext openContext) {
+    personIdByDistinctId =
+        getRuntimeContext()
+            .getMapState(
+                new MapStateDescriptor<>("person-id-by-distinct-id", Types.STRING, Types.STRING));
+    persons =
+        getRuntimeContext()
+            .getMapState(
+                new MapStateDescriptor<>(
+                    "persons", Types.STRING, new AvroTypeInfo<>(PersonState.class)));
+    mergeRefused = getRuntimeContext().getMetricGroup().counter("tallyPersonMergeRefused");
+    merges = getRuntimeContext().getMetricGroup().counter("tallyPersonMerges");
+  }
+
+  @Override
+  public void processElement(ValidEvent event, Context ctx, Collector<EnrichedRecord> out)
+      throws Exception {
+    Map<String, Object> props = Json.parseTrustedObject(event.propertiesJson);
+    PersonModel.Outcome outcome = PersonModel.apply(store(), event, props);
+    if (outcome.mergeRefused()) {
+      mergeRefused.inc();
+    }
+    if (outcome.mergedAway() != null) {
+      merges.inc();
+    }
+    PersonState person = outcome.person();
+    out.collect(new EnrichedRecord(event, person.getPersonId(), person.getProperties()));
+    if (emitSnapshots) {
+      ctx.output(Tags.PERSONS, snapshot(event.project, person, false));
+      if (outcome.mergedAway() != null) {
+        ctx.output(Tags.PERSONS, snapshot(event.project, outcome.mergedAway(), true));
+      }
+    }
+  }
+
+  private static PersonSnapshot snapshot(String project, PersonState p, boolean removed) {
+    PersonSnapshot s = new PersonSnapshot();
+    s.project = project;
+    s.personId = p.getPersonId();
+    s.distinctIds = new ArrayList<>(p.getDistinctIds());
+    s.propertiesJson = p.getProperties();
+    s.identified = p.getIsIdentified();
+    s.removed = removed;
+    return s;
+  }
+
+  private PersonModel.Store store() {
+    return new PersonModel.Store() {
+      @Override
+      public String personIdOf(String distinctId) throws Exception {
+        return personIdByDistinctId.get(distinctId);
+      }
+
+      @Override
+      public PersonState get(String personId) throws Exception {
+        return persons.get(personId);
+      }
+
+      @Override
+      public void put(PersonState person) throws Exception {
+        persons.put(person.getPersonId(), person);
+      }
+
+      @Override
+      public void remove(String personId) throws Exception {
+        persons.remove(personId);
+      }
+
+      @Override
+      public void link(String distinctId, String personId) throws Exception {
+        personIdByDistinctId.put(distinctId, personId);
+      }
+    };
+  }
+}

@@ -1,0 +1,151 @@
+package dev.tally.operators.persons;
+
+import dev.tally.avro.PersonState;
+import dev.tally.operators.json.Json;
+import dev.tally.operators.model.ValidEvent;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The person rules of SEMANTICS.md §4 over an abstract store of one project's persons: creation,
+ * {@code $identify}/{@code $create_alias} links and merges, then the event's {@code $set_once},
+ * {@code $set} and {@code $unset}. Deterministic; the caller applies events in processing order.
+ */
+public final class PersonModel {
+
+  /** One project's persons: distinct_id → person_id, person_id → state. */
+  public interface Store {
+    String personIdOf(String distinctId) throws Exception;
+
+    PersonState get(String personId) throws Exception;
+
+    void put(PersonState person) throws Exception;
+
+    void remove(String personId) throws Exception;
+
+    void link(String distinctId, String personId) throws Exception;
+  }
+
+  /**
+   * What one event did to persons.
+   *
+   * @param person the event's person (U's) after the event
+   * @param mergedAway the person merged into {@code person} by this event, or null
+   * @param mergeRefused true when a merge of an already identified person was refused
+   */
+  public record Outcome(PersonState person, PersonState mergedAway, boolean mergeRefused) {}
+
+  private PersonModel() {}
+
+  public static Outcome apply(Store store, ValidEvent e, Map<String, Object> props)
+      throws Exception {
+    String u = e.distinctId;
+    String a = linkedDistinctId(e.event, props);
+    if (a != null && a.equals(u)) {
+      a = null; // linking an id to itself is an ordinary event
+    }
+    PersonState mergedAway = null;
+    boolean refused = false;
+    PersonState person;
+    if (a == null) {
+      String pid = store.personIdOf(u);
+      person = pid == null ? create(store, e, u) : store.get(pid);
+    } else {
+      String pu = store.personIdOf(u);
+      String pa = store.personIdOf(a);
+      if (pu == null && pa == null) {
+        person = create(store, e, u);
+        join(store, person, a);
+      } else if (pu == null) {
+        person = store.get(pa);
+        join(store, person, u);
+      } else if (pa == null) {
+        person = store.get(pu);
+        join(store, person, a);
+      } else if (pu.equals(pa)) {
+        person = store.get(pu);
+      } else {
+        person = store.get(pu);
+        PersonState other = store.get(pa);
+        if (other.getIsIdentified()) {
+          refused = true;
+        } else {
+          merge(store, person, other);
+          mergedAway = other;
+        }
+      }
+      if ("$identify".equals(e.event)) {
+        person.setIsIdentified(true);
+      }
+    }
+    person.setProperties(applyUpdates(person.getProperties(), props));
+    store.put(person);
+    return new Outcome(person, mergedAway, refused);
+  }
+
+  /** A of §4: {@code $anon_distinct_id} of an {@code $identify}, {@code alias} of an alias. */
+  private static String linkedDistinctId(String event, Map<String, Object> props) {
+    if ("$identify".equals(event)) {
+      return (String) props.get("$anon_distinct_id");
+    }
+    if ("$create_alias".equals(event)) {
+      return (String) props.get("alias");
+    }
+    return null;
+  }
+
+  private static PersonState create(Store store, ValidEvent e, String distinctId)
+      throws Exception {
+    PersonState p =
+        PersonState.newBuilder()
+            .setPersonId(PersonIds.personId(e.project, distinctId))
+            .setProperties("{}")
+            .setDistinctIds(new ArrayList<>(List.of(distinctId)))
+            .setIsIdentified(false)
+            .setCreatedAt(e.timestampMillis)
+            .build();
+    store.link(distinctId, p.getPersonId());
+    return p;
+  }
+
+  private static void join(Store store, PersonState person, String distinctId) throws Exception {
+    person.getDistinctIds().add(distinctId);
+    store.link(distinctId, person.getPersonId());
+  }
+
+  /** Merges {@code from} into {@code into}: {@code into} keeps id, status and created_at. */
+  private static void merge(Store store, PersonState into, PersonState from) throws Exception {
+    Map<String, Object> props = Json.parseTrustedObject(from.getProperties());
+    props.putAll(Json.parseTrustedObject(into.getProperties())); // U wins on conflict
+    into.setProperties(Json.write(props));
+    for (String id : from.getDistinctIds()) {
+      into.getDistinctIds().add(id);
+      store.link(id, into.getPersonId());
+    }
+    store.remove(from.getPersonId());
+  }
+
+  /** {@code $set_once} (absent keys only), then {@code $set}, then {@code $unset}. */
+  @SuppressWarnings("unchecked")
+  static String applyUpdates(String personPropertiesJson, Map<String, Object> props) {
+    Object setOnce = props.get("$set_once");
+    Object set = props.get("$set");
+    Object unset = props.get("$unset");
+    if (setOnce == null && set == null && unset == null) {
+      return personPropertiesJson;
+    }
+    Map<String, Object> p = new LinkedHashMap<>(Json.parseTrustedObject(personPropertiesJson));
+    if (setOnce instanceof Map<?, ?> m) {
+      ((Map<String, Object>) m).forEach(p::putIfAbsent); // JSON null is Json.NULL, so it counts as present
+    }
+    if (set instanceof Map<?, ?> m) {
+      p.putAll((Map<String, Object>) m);
+    }
+    if (unset instanceof List<?> keys) {
+      keys.forEach(p::remove);
+    }
+    return Json.write(p);
+  }
+}

@@ -1,0 +1,217 @@
+package dev.tally.operators.validation;
+
+import dev.tally.avro.RawEvent;
+import dev.tally.operators.json.Json;
+import dev.tally.operators.json.JsonException;
+import dev.tally.operators.model.DeadLetterRecord;
+import dev.tally.operators.model.ParsedRecord;
+import dev.tally.operators.model.ValidEvent;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+import org.apache.avro.io.BinaryDecoder;
+import org.apache.avro.io.DecoderFactory;
+import org.apache.avro.specific.SpecificDatumReader;
+
+/**
+ * Validates raw events exactly as SEMANTICS.md §1–2 say, for both input forms (a JSON line and an
+ * Avro {@link RawEvent}). The first failing rule wins: oversized, malformed, then every missing
+ * field, then every invalid field, each in field order. Stateless and thread-safe.
+ */
+public final class EventValidator {
+  public static final int MAX_LINE_BYTES = 65_536;
+
+  static final String[] REQUIRED = {"uuid", "project", "event", "distinct_id", "timestamp"};
+  private static final Pattern UUID =
+      Pattern.compile(
+          "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
+  private static final Pattern PROJECT = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]{0,63}");
+
+  /** Marks a properties value that arrived as text (Avro) and is not a JSON object. */
+  private static final Object UNPARSEABLE = new Object();
+
+  private EventValidator() {}
+
+  /** Validates one JSON line (the bytes between two {@code \n}, without the {@code \n}). */
+  public static ParsedRecord parseJsonLine(byte[] line, String source) {
+    if (line.length > MAX_LINE_BYTES) {
+      return dead("oversized", line, source);
+    }
+    String text;
+    try {
+      text =
+          StandardCharsets.UTF_8
+              .newDecoder()
+              .onMalformedInput(CodingErrorAction.REPORT)
+              .onUnmappableCharacter(CodingErrorAction.REPORT)
+              .decode(ByteBuffer.wrap(line))
+              .toString();
+    } catch (CharacterCodingException e) {
+      return dead("malformed", line, source);
+    }
+    Object parsed;
+    try {
+      parsed = Json.parse(text);
+    } catch (JsonException e) {
+      return dead("malformed", line, source);
+    }
+    if (!(parsed instanceof Map)) {
+      return dead("malformed", line, source);
+    }
+    @SuppressWarnings("unchecked")
+    Map<String, Object> fields = (Map<String, Object>) parsed;
+    return validate(fields, line, source);
+  }
+
+  private static final ThreadLocal<SpecificDatumReader<RawEvent>> AVRO_READER =
+      ThreadLocal.withInitial(() -> new SpecificDatumReader<>(RawEvent.class));
+
+  /** Validates one Avro-encoded {@link RawEvent} (a Kafka record value). */
+  public static ParsedRecord parseAvro(byte[] value, String source) {
+    if (value == null) {
+      return dead("malformed", new byte[0], source);
+    }
+    if (value.length > MAX_LINE_BYTES) {
+      return dead("oversized", value, source);
+    }
+    RawEvent raw;
+    try {
+      BinaryDecoder decoder = DecoderFactory.get().binaryDecoder(value, null);
+      raw = AVRO_READER.get().read(null, decoder);
+      if (!decoder.isEnd()) {
+        return dead("malformed", value, source); // trailing bytes: another schema
+      }
+    } catch (IOException | RuntimeException e) {
+      return dead("malformed", value, source);
+    }
+    Map<String, Object> fields = new LinkedHashMap<>();
+    putIfNotNull(fields, "uuid", raw.getUuid());
+    putIfNotNull(fields, "project", raw.getProject());
+    putIfNotNull(fields, "event", raw.getEvent());
+    putIfNotNull(fields, "distinct_id", raw.getDistinctId());
+    putIfNotNull(fields, "timestamp", raw.getTimestamp());
+    if (raw.getProperties() != null) {
+      Object props;
+      try {
+        props = Json.parse(raw.getProperties());
+      } catch (JsonException e) {
+        props = UNPARSEABLE;
+      }
+      fields.put("properties", props);
+    }
+    return validate(fields, value, source);
+  }
+
+  private static void putIfNotNull(Map<String, Object> m, String k, String v) {
+    if (v != null) {
+      m.put(k, v);
+    }
+  }
+
+  /** Applies the field rules to a decoded object; {@code original} goes into a dead letter. */
+  public static ParsedRecord validate(Map<String, Object> f, byte[] original, String source) {
+    for (String name : REQUIRED) {
+      if (!f.containsKey(name)) {
+        return dead("missing_field:" + name, original, source);
+      }
+    }
+    if (!(f.get("uuid") instanceof String uuid) || !UUID.matcher(uuid).matches()) {
+      return dead("invalid_field:uuid", original, source);
+    }
+    if (!(f.get("project") instanceof String project) || !PROJECT.matcher(project).matches()) {
+      return dead("invalid_field:project", original, source);
+    }
+    if (!isBoundedString(f.get("event"))) {
+      return dead("invalid_field:event", original, source);
+    }
+    if (!isBoundedString(f.get("distinct_id"))) {
+      return dead("invalid_field:distinct_id", original, source);
+    }
+    Long millis = f.get("timestamp") instanceof String ts ? Rfc3339.parseMillis(ts) : null;
+    if (millis == null) {
+      return dead("invalid_field:timestamp", original, source);
+    }
+    String event = (String) f.get("event");
+    Object props = f.get("properties");
+    if (f.containsKey("properties") && !validProperties(props, event)) {
+      return dead("invalid_field:properties", original, source);
+    }
+
+    ValidEvent v = new ValidEvent();
+    v.uuid = uuid;
+    v.project = project;
+    v.event = event;
+    v.distinctId = (String) f.get("distinct_id");
+    v.timestamp = (String) f.get("timestamp");
+    v.timestampMillis = millis;
+    v.propertiesPresent = f.containsKey("properties");
+    v.propertiesJson = v.propertiesPresent ? Json.write(props) : "{}";
+    Map<String, Object> unknown = null;
+    for (Map.Entry<String, Object> e : f.entrySet()) {
+      if (!isKnownField(e.getKey())) {
+        if (unknown == null) {
+          unknown = new LinkedHashMap<>();
+        }
+        unknown.put(e.getKey(), e.getValue());
+      }
+    }
+    v.unknownFieldsJson = unknown == null ? null : Json.write(unknown);
+    return ParsedRecord.valid(v);
+  }
+
+  private static boolean isKnownField(String name) {
+    return switch (name) {
+      case "uuid", "project", "event", "distinct_id", "timestamp", "properties" -> true;
+      default -> false;
+    };
+  }
+
+  private static boolean isBoundedString(Object value) {
+    if (!(value instanceof String s)) {
+      return false;
+    }
+    int n = s.codePointCount(0, s.length());
+    return n >= 1 && n <= 200;
+  }
+
+  private static boolean validProperties(Object props, String event) {
+    if (!(props instanceof Map<?, ?> p)) {
+      return false;
+    }
+    if (p.containsKey("$set") && !(p.get("$set") instanceof Map)) {
+      return false;
+    }
+    if (p.containsKey("$set_once") && !(p.get("$set_once") instanceof Map)) {
+      return false;
+    }
+    if (p.containsKey("$unset")) {
+      if (!(p.get("$unset") instanceof List<?> list)) {
+        return false;
+      }
+      for (Object o : list) {
+        if (!(o instanceof String)) {
+          return false;
+        }
+      }
+    }
+    if ("$identify".equals(event)
+        && p.containsKey("$anon_distinct_id")
+        && !isBoundedString(p.get("$anon_distinct_id"))) {
+      return false;
+    }
+    if ("$create_alias".equals(event) && p.containsKey("alias") && !isBoundedString(p.get("alias"))) {
+      return false;
+    }
+    return true;
+  }
+
+  private static ParsedRecord dead(String reason, byte[] original, String source) {
+    return ParsedRecord.deadLetter(new DeadLetterRecord(reason, original, source));
+  }
+}
