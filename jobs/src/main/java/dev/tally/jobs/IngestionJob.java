@@ -1,0 +1,140 @@
+package dev.tally.jobs;
+
+import dev.tally.operators.PipelineSettings;
+import dev.tally.operators.functions.ValidEventWatermarks;
+import dev.tally.operators.model.ParsedRecord;
+import dev.tally.operators.validation.EventValidator;
+import dev.tally.sinks.kafka.KafkaSinks;
+import dev.tally.sinks.kafka.KafkaTransactionChecks;
+import dev.tally.sinks.postgres.PostgresConnectionConfig;
+import dev.tally.sinks.postgres.PostgresTwoPhaseSink;
+import java.io.IOException;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
+import org.apache.flink.core.execution.CheckpointingMode;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.util.Collector;
+import org.apache.flink.util.ParameterTool;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+
+/**
+ * The streaming ingestion job: Kafka {@code events_raw} (Avro) → Tally topology → Kafka
+ * enriched/dead-letter/late topics (transactions) and PostgreSQL (two-phase commit).
+ *
+ * <p>How to run: {@code ./tally demo} runs it on the local stack; on any Flink 2.2 cluster submit
+ * {@code jobs/target/tally-jobs-*-job.jar} with {@code --tally.generation g1
+ * --tally.kafka.bootstrap-servers … --tally.postgres.url …} ({@link JobOptions}). Requires the
+ * RocksDB state backend and a durable checkpoint directory in the cluster configuration, the
+ * schema migrated, and the PostgreSQL password in {@code TALLY_PG_PASSWORD} on the TaskManagers.
+ */
+public final class IngestionJob {
+  private IngestionJob() {}
+
+  public static void main(String[] args) throws Exception {
+    Configuration config = Configuration.fromMap(ParameterTool.fromArgs(args).toMap());
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+    checkKafkaTransactions(config);
+    build(env, config);
+    env.execute("tally-ingestion-" + config.get(JobOptions.GENERATION));
+  }
+
+  /** Refuses to start when Kafka transactions could time out and lose data. */
+  public static void checkKafkaTransactions(Configuration config) throws Exception {
+    List<String> problems =
+        KafkaTransactionChecks.problems(
+            config.get(JobOptions.KAFKA_BOOTSTRAP),
+            config.get(JobOptions.KAFKA_TRANSACTION_TIMEOUT),
+            config.get(JobOptions.CHECKPOINT_INTERVAL),
+            config.get(JobOptions.RESTART_BUDGET));
+    if (!problems.isEmpty()) {
+      throw new IllegalStateException(String.join("; ", problems));
+    }
+  }
+
+  /** Wires Kafka and PostgreSQL around {@link TallyTopology#build}. */
+  public static void build(StreamExecutionEnvironment env, Configuration config) {
+    String generation = config.get(JobOptions.GENERATION);
+    PipelineSettings settings =
+        new PipelineSettings(
+            config.get(JobOptions.MAX_OUT_OF_ORDERNESS),
+            config.get(JobOptions.ALLOWED_LATENESS),
+            config.get(JobOptions.BREAKDOWNS),
+            config.get(JobOptions.DEDUP_RETENTION),
+            false);
+
+    env.setParallelism(config.get(JobOptions.PARALLELISM));
+    env.enableCheckpointing(
+        config.get(JobOptions.CHECKPOINT_INTERVAL).toMillis(), CheckpointingMode.EXACTLY_ONCE);
+    env.getCheckpointConfig().setMinPauseBetweenCheckpoints(200);
+    env.configure(Configuration.fromMap(Map.of("state.backend.type", "rocksdb")));
+
+    String bootstrap = config.get(JobOptions.KAFKA_BOOTSTRAP);
+    KafkaSource<ParsedRecord> source =
+        KafkaSource.<ParsedRecord>builder()
+            .setBootstrapServers(bootstrap)
+            .setTopics(config.get(JobOptions.TOPIC_RAW))
+            .setGroupId("tally-" + generation)
+            .setStartingOffsets(OffsetsInitializer.earliest())
+            .setDeserializer(new ValidatingDeserializer())
+            .setProperty("isolation.level", "read_committed")
+            .setProperty("commit.offsets.on.checkpoint", "true")
+            .build();
+
+    KafkaSinks.Settings kafka =
+        new KafkaSinks.Settings(
+            bootstrap, generation, config.get(JobOptions.KAFKA_TRANSACTION_TIMEOUT));
+    PostgresTwoPhaseSink aggregates =
+        new PostgresTwoPhaseSink(
+            new PostgresTwoPhaseSink.Options(
+                new PostgresConnectionConfig(
+                    config.get(JobOptions.POSTGRES_URL),
+                    config.get(JobOptions.POSTGRES_USER),
+                    config.get(JobOptions.POSTGRES_PASSWORD_ENV),
+                    config.get(JobOptions.POSTGRES_PASSWORD_FILE)),
+                generation,
+                "aggregates",
+                new PostgresTwoPhaseSink.GenerationSettings(
+                    settings.maxOutOfOrderness().toMillis(),
+                    settings.allowedLateness().toMillis(),
+                    settings.breakdowns()),
+                config.get(JobOptions.POSTGRES_LOCK_TIMEOUT)));
+
+    TallyTopology.build(
+        env,
+        source,
+        ValidEventWatermarks.strategy(
+            settings.maxOutOfOrderness(), false, config.get(JobOptions.SOURCE_IDLENESS)),
+        settings,
+        new TallyTopology.Sinks(
+            KafkaSinks.enriched(kafka, config.get(JobOptions.TOPIC_ENRICHED)),
+            KafkaSinks.deadLetters(kafka, config.get(JobOptions.TOPIC_DEAD_LETTER)),
+            KafkaSinks.tooLate(kafka, config.get(JobOptions.TOPIC_LATE)),
+            aggregates,
+            null));
+  }
+
+  /**
+   * Validates each Kafka record where it is read; never throws, so a poison record becomes a dead
+   * letter instead of a restart loop.
+   */
+  public static final class ValidatingDeserializer
+      implements KafkaRecordDeserializationSchema<ParsedRecord> {
+    @Override
+    public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<ParsedRecord> out)
+        throws IOException {
+      out.collect(
+          EventValidator.parseAvro(
+              record.value(), record.topic() + "/" + record.partition() + "@" + record.offset()));
+    }
+
+    @Override
+    public TypeInformation<ParsedRecord> getProducedType() {
+      return TypeInformation.of(ParsedRecord.class);
+    }
+  }
+}

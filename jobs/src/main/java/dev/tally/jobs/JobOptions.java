@@ -1,0 +1,136 @@
+package dev.tally.jobs;
+
+import static org.apache.flink.configuration.ConfigOptions.key;
+
+import java.time.Duration;
+import java.util.List;
+import org.apache.flink.configuration.ConfigOption;
+
+/**
+ * Typed configuration of the ingestion job. Pass as {@code --key value} program arguments or in
+ * the Flink configuration; {@code docs/configuration.md} lists them. Secrets are not options:
+ * the PostgreSQL password comes from the environment variable or file named here.
+ */
+public final class JobOptions {
+  public static final ConfigOption<String> GENERATION =
+      key("tally.generation")
+          .stringType()
+          .defaultValue("g1")
+          .withDescription(
+              "Job lineage tag ([a-z0-9]{1,20}); tags rows, Kafka transactional ids, consumer group and 2PC gids.");
+
+  public static final ConfigOption<String> KAFKA_BOOTSTRAP =
+      key("tally.kafka.bootstrap-servers")
+          .stringType()
+          .defaultValue("localhost:9092")
+          .withDescription("Kafka bootstrap servers.");
+
+  public static final ConfigOption<String> TOPIC_RAW =
+      key("tally.topic.raw").stringType().defaultValue("events_raw").withDescription("Input topic (Avro RawEvent).");
+
+  public static final ConfigOption<String> TOPIC_ENRICHED =
+      key("tally.topic.enriched")
+          .stringType()
+          .defaultValue("events_enriched")
+          .withDescription("Output topic of enriched events (Avro EnrichedEvent, transactional).");
+
+  public static final ConfigOption<String> TOPIC_DEAD_LETTER =
+      key("tally.topic.dead-letter")
+          .stringType()
+          .defaultValue("events_dead_letter")
+          .withDescription("Output topic of invalid records (Avro DeadLetter, transactional).");
+
+  public static final ConfigOption<String> TOPIC_LATE =
+      key("tally.topic.late")
+          .stringType()
+          .defaultValue("events_late")
+          .withDescription("Output topic of too-late events (Avro RawEvent, transactional).");
+
+  public static final ConfigOption<Duration> KAFKA_TRANSACTION_TIMEOUT =
+      key("tally.kafka.transaction-timeout")
+          .durationType()
+          .defaultValue(Duration.ofMinutes(10))
+          .withDescription(
+              "Kafka producer transaction.timeout.ms; must be ≤ the broker's transaction.max.timeout.ms and ≥ checkpoint interval + restart budget.");
+
+  public static final ConfigOption<Duration> RESTART_BUDGET =
+      key("tally.restart-budget")
+          .durationType()
+          .defaultValue(Duration.ofMinutes(5))
+          .withDescription("The longest outage the job must survive without losing Kafka transactions.");
+
+  public static final ConfigOption<String> POSTGRES_URL =
+      key("tally.postgres.url")
+          .stringType()
+          .defaultValue("jdbc:postgresql://localhost:5432/tally")
+          .withDescription("JDBC URL of the PostgreSQL database holding the tally schema.");
+
+  public static final ConfigOption<String> POSTGRES_USER =
+      key("tally.postgres.user")
+          .stringType()
+          .defaultValue("tally_job")
+          .withDescription("PostgreSQL login (member of tally_writer).");
+
+  public static final ConfigOption<String> POSTGRES_PASSWORD_ENV =
+      key("tally.postgres.password-env")
+          .stringType()
+          .defaultValue("TALLY_PG_PASSWORD")
+          .withDescription("Environment variable holding the PostgreSQL password (on the TaskManagers).");
+
+  public static final ConfigOption<String> POSTGRES_PASSWORD_FILE =
+      key("tally.postgres.password-file")
+          .stringType()
+          .noDefaultValue()
+          .withDescription("File holding the PostgreSQL password; wins over the environment variable.");
+
+  public static final ConfigOption<Duration> POSTGRES_LOCK_TIMEOUT =
+      key("tally.postgres.lock-timeout")
+          .durationType()
+          .defaultValue(Duration.ofSeconds(10))
+          .withDescription("lock_timeout of the sink's sessions; a longer wait fails the checkpoint.");
+
+  public static final ConfigOption<Duration> CHECKPOINT_INTERVAL =
+      key("tally.checkpoint-interval")
+          .durationType()
+          .defaultValue(Duration.ofSeconds(5))
+          .withDescription("Checkpoint interval: rows and freshness become visible once per interval.");
+
+  public static final ConfigOption<Duration> MAX_OUT_OF_ORDERNESS =
+      key("tally.max-out-of-orderness")
+          .durationType()
+          .defaultValue(Duration.ofSeconds(10))
+          .withDescription("Watermark = max event time − this (per Kafka partition).");
+
+  public static final ConfigOption<Duration> ALLOWED_LATENESS =
+      key("tally.allowed-lateness")
+          .durationType()
+          .defaultValue(Duration.ofMinutes(5))
+          .withDescription("A minute window accepts events until its end + this ≤ watermark.");
+
+  public static final ConfigOption<Duration> SOURCE_IDLENESS =
+      key("tally.source.idleness")
+          .durationType()
+          .defaultValue(Duration.ofSeconds(30))
+          .withDescription("A partition without records for this long stops holding the watermark back.");
+
+  public static final ConfigOption<Duration> DEDUP_RETENTION =
+      key("tally.dedup.retention")
+          .durationType()
+          .defaultValue(Duration.ofHours(24))
+          .withDescription("How long a (project, uuid) is remembered for deduplication (processing time).");
+
+  public static final ConfigOption<List<String>> BREAKDOWNS =
+      key("tally.breakdowns")
+          .stringType()
+          .asList()
+          .defaultValues("event:$browser", "person:plan")
+          .withDescription("Breakdown specs event:<prop> / person:<prop>, separated by ';'.");
+
+  public static final ConfigOption<Integer> PARALLELISM =
+      key("tally.parallelism")
+          .intType()
+          .defaultValue(2)
+          .withDescription("Parallelism of the job.");
+
+  private JobOptions() {}
+}

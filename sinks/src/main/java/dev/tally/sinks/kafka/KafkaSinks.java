@@ -1,0 +1,75 @@
+package dev.tally.sinks.kafka;
+
+import dev.tally.operators.model.DeadLetterRecord;
+import dev.tally.operators.model.EnrichedRecord;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Properties;
+import org.apache.flink.api.common.serialization.SerializationSchema;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
+
+/**
+ * Exactly-once Kafka sinks for Tally's output topics. Each uses Kafka transactions committed on
+ * checkpoint completion, with a transactional-id prefix that includes the generation so that two
+ * generations never fence each other. Consumers must read with {@code isolation.level=read_committed}.
+ */
+public final class KafkaSinks {
+  private KafkaSinks() {}
+
+  /**
+   * @param transactionTimeout must be ≤ the broker's {@code transaction.max.timeout.ms} and well
+   *     above checkpoint interval + restart time (checked by {@link KafkaTransactionChecks})
+   */
+  public record Settings(String bootstrapServers, String generation, Duration transactionTimeout) {}
+
+  public static KafkaSink<EnrichedRecord> enriched(Settings s, String topic) {
+    String generation = s.generation();
+    return sink(
+        s,
+        topic,
+        "enriched",
+        r -> AvroCodec.encode(AvroCodec.toAvro(r, generation)),
+        r -> (r.event.project + ":" + r.event.distinctId).getBytes(StandardCharsets.UTF_8));
+  }
+
+  public static KafkaSink<EnrichedRecord> tooLate(Settings s, String topic) {
+    return sink(
+        s,
+        topic,
+        "late",
+        r -> AvroCodec.encode(AvroCodec.toRaw(r.event)),
+        r -> (r.event.project + ":" + r.event.distinctId).getBytes(StandardCharsets.UTF_8));
+  }
+
+  public static KafkaSink<DeadLetterRecord> deadLetters(Settings s, String topic) {
+    String generation = s.generation();
+    return sink(s, topic, "dlq", d -> AvroCodec.encode(AvroCodec.toAvro(d, generation)), null);
+  }
+
+  private static <T> KafkaSink<T> sink(
+      Settings s,
+      String topic,
+      String name,
+      SerializationSchema<T> value,
+      SerializationSchema<T> key) {
+    Properties producer = new Properties();
+    producer.setProperty(
+        "transaction.timeout.ms", Long.toString(s.transactionTimeout().toMillis()));
+    producer.setProperty("linger.ms", "20");
+    producer.setProperty("compression.type", "lz4");
+    org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchemaBuilder<T> serializer =
+        KafkaRecordSerializationSchema.<T>builder().setTopic(topic).setValueSerializationSchema(value);
+    if (key != null) {
+      serializer.setKeySerializationSchema(key);
+    }
+    return KafkaSink.<T>builder()
+        .setBootstrapServers(s.bootstrapServers())
+        .setRecordSerializer(serializer.build())
+        .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
+        .setTransactionalIdPrefix("tally-" + s.generation() + "-" + name)
+        .setKafkaProducerConfig(producer)
+        .build();
+  }
+}

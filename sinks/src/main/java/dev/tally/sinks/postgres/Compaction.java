@@ -1,0 +1,30 @@
+package dev.tally.sinks.postgres;
+
+/**
+ * Deletes of superseded row versions. They only see committed rows and only delete versions that
+ * a committed newer revision replaces, so they never touch a row a prepared transaction holds.
+ */
+final class Compaction {
+  static final String EVENT_COUNTS =
+      "DELETE FROM tally.event_counts e USING tally.event_counts n"
+          + " WHERE e.generation = ? AND n.generation = e.generation AND n.project = e.project"
+          + " AND n.grain = e.grain AND n.window_start = e.window_start AND n.event = e.event"
+          + " AND n.revision > e.revision";
+  static final String BREAKDOWN_COUNTS =
+      "DELETE FROM tally.breakdown_counts e USING tally.breakdown_counts n"
+          + " WHERE e.generation = ? AND n.generation = e.generation AND n.project = e.project"
+          + " AND n.window_start = e.window_start AND n.event = e.event"
+          + " AND n.property = e.property AND n.value = e.value AND n.revision > e.revision";
+  static final String LEDGER =
+      "DELETE FROM tally.ledger e USING tally.ledger n"
+          + " WHERE e.generation = ? AND n.generation = e.generation AND n.project = e.project"
+          + " AND n.hour IS NOT DISTINCT FROM e.hour AND n.revision > e.revision";
+  /** Keeps the last hour of commit rows and the newest of every subtask. */
+  static final String SINK_COMMITS =
+      "DELETE FROM tally.sink_commits c WHERE c.generation = ?"
+          + " AND c.prepared_at < now() - interval '1 hour'"
+          + " AND EXISTS (SELECT 1 FROM tally.sink_commits n WHERE n.generation = c.generation"
+          + " AND n.sink_id = c.sink_id AND n.subtask = c.subtask AND n.checkpoint > c.checkpoint)";
+
+  private Compaction() {}
+}

@@ -1,0 +1,57 @@
+package dev.tally.sinks.postgres;
+
+import java.io.IOException;
+import java.io.Serializable;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.util.Properties;
+
+/**
+ * How to reach PostgreSQL. The password is never part of the configuration: it is read where the
+ * connection is opened, from the environment variable or file named here (secrets never travel in
+ * job graphs, command lines or logs).
+ *
+ * @param jdbcUrl e.g. {@code jdbc:postgresql://localhost:5432/tally}
+ * @param user the login role (member of {@code tally_writer} for the job)
+ * @param passwordEnv name of the environment variable holding the password, or null
+ * @param passwordFile path of a file holding the password, or null
+ */
+public record PostgresConnectionConfig(
+    String jdbcUrl, String user, String passwordEnv, String passwordFile) implements Serializable {
+
+  public Connection open() throws SQLException {
+    Properties props = new Properties();
+    props.setProperty("user", user);
+    String password = password();
+    if (password != null) {
+      props.setProperty("password", password);
+    }
+    props.setProperty("ApplicationName", "tally");
+    props.setProperty("connectTimeout", "10");
+    props.setProperty("tcpKeepAlive", "true");
+    return DriverManager.getConnection(jdbcUrl, props);
+  }
+
+  private String password() {
+    if (passwordFile != null && !passwordFile.isEmpty()) {
+      try {
+        return Files.readString(Path.of(passwordFile), StandardCharsets.UTF_8).strip();
+      } catch (IOException e) {
+        throw new IllegalStateException("cannot read the PostgreSQL password file " + passwordFile, e);
+      }
+    }
+    if (passwordEnv != null && !passwordEnv.isEmpty()) {
+      return System.getenv(passwordEnv);
+    }
+    return null;
+  }
+
+  @Override
+  public String toString() {
+    return "PostgresConnectionConfig{" + jdbcUrl + " as " + user + "}";
+  }
+}

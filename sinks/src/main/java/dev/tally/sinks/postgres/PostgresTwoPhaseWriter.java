@@ -1,0 +1,254 @@
+package dev.tally.sinks.postgres;
+
+import dev.tally.operators.model.LedgerEntry;
+import dev.tally.operators.model.TallyRow;
+import java.io.IOException;
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Types;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import org.apache.flink.api.common.eventtime.Watermark;
+import org.apache.flink.api.connector.sink2.CommittingSinkWriter;
+import org.apache.flink.api.connector.sink2.StatefulSinkWriter;
+import org.apache.flink.metrics.groups.SinkWriterMetricGroup;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Buffers the newest revision of every row between barriers and writes the batch in one
+ * transaction that it prepares at the barrier. Buffering keeps statements few, and because every
+ * row version is a new insert, a checkpoint never waits on a row that the previous, still
+ * prepared transaction locked (which would block this very thread until {@code lock_timeout}).
+ */
+final class PostgresTwoPhaseWriter
+    implements CommittingSinkWriter<TallyRow, PostgresCommittable>,
+        StatefulSinkWriter<TallyRow, PostgresWriterState> {
+  private static final Logger LOG = LoggerFactory.getLogger(PostgresTwoPhaseWriter.class);
+
+  private final PostgresTwoPhaseSink.Options options;
+  private final int subtask;
+  private final int parallelism;
+  private final Map<String, TallyRow> buffer = new HashMap<>();
+  private Connection connection;
+  private long lastSnapshottedCheckpoint;
+  private long watermark = Long.MIN_VALUE;
+
+  PostgresTwoPhaseWriter(
+      PostgresTwoPhaseSink.Options options,
+      int subtask,
+      int parallelism,
+      OptionalLong restoredCheckpoint,
+      SinkWriterMetricGroup metrics)
+      throws IOException {
+    this.options = options;
+    this.subtask = subtask;
+    this.parallelism = parallelism;
+    this.lastSnapshottedCheckpoint = restoredCheckpoint.orElse(0);
+    metrics.gauge("tallyCommittedWatermarkCandidate", () -> watermark);
+    try {
+      connection = options.connection().open();
+      connection.setAutoCommit(true);
+      try (Statement s = connection.createStatement()) {
+        s.execute("SET lock_timeout = '" + options.lockTimeout().toMillis() + "ms'");
+      }
+      PostgresChecks.requireReady(connection, parallelism);
+      if (subtask == 0) {
+        registerGeneration();
+      }
+      new PreparedTransactions(connection, options.generation(), options.sinkId())
+          .recover(subtask, parallelism, restoredCheckpoint);
+    } catch (SQLException e) {
+      closeQuietly();
+      throw new IOException("PostgreSQL sink cannot start: " + e.getMessage(), e);
+    }
+  }
+
+  private void registerGeneration() throws SQLException {
+    PostgresTwoPhaseSink.GenerationSettings s = options.settings();
+    try (PreparedStatement ps =
+        connection.prepareStatement(
+            "INSERT INTO tally.generations (generation, max_out_of_orderness_ms, allowed_lateness_ms, breakdowns)"
+                + " VALUES (?, ?, ?, ?) ON CONFLICT (generation) DO NOTHING")) {
+      ps.setString(1, options.generation());
+      ps.setLong(2, s.maxOutOfOrdernessMs());
+      ps.setLong(3, s.allowedLatenessMs());
+      Array breakdowns = connection.createArrayOf("text", s.breakdowns().toArray());
+      ps.setArray(4, breakdowns);
+      ps.executeUpdate();
+    }
+  }
+
+  @Override
+  public void write(TallyRow row, Context context) {
+    buffer.merge(row.key(), row, (old, neu) -> neu.revision >= old.revision ? neu : old);
+  }
+
+  @Override
+  public void writeWatermark(Watermark wm) {
+    watermark = Math.max(watermark, wm.getTimestamp());
+  }
+
+  @Override
+  public void flush(boolean endOfInput) {
+    // Nothing to do: rows are written in prepareCommit, which Flink calls after flush.
+  }
+
+  @Override
+  public Collection<PostgresCommittable> prepareCommit() throws IOException {
+    // prepareCommit gets no checkpoint id; last snapshotted + 1 is ≤ the real id and > every
+    // id this writer prepared before, which is all recovery needs (docs/exactly-once.md).
+    long checkpoint = lastSnapshottedCheckpoint + 1;
+    String gid = TransactionIds.gid(options.generation(), options.sinkId(), subtask, checkpoint);
+    try {
+      connection.setAutoCommit(false);
+      int rows = insertRows();
+      insertCommitRow(gid, checkpoint, rows);
+      try (Statement s = connection.createStatement()) {
+        s.execute("PREPARE TRANSACTION " + TransactionIds.literal(gid));
+      }
+      connection.setAutoCommit(true);
+      LOG.debug("prepared {} with {} rows, watermark {}", gid, rows, watermark);
+    } catch (SQLException e) {
+      throw new IOException("cannot prepare PostgreSQL transaction " + gid + ": " + e.getMessage(), e);
+    }
+    buffer.clear();
+    return List.of(new PostgresCommittable(gid, subtask, checkpoint));
+  }
+
+  private int insertRows() throws SQLException {
+    List<TallyRow> counts = new ArrayList<>();
+    List<TallyRow> breakdowns = new ArrayList<>();
+    List<TallyRow> ledger = new ArrayList<>();
+    for (TallyRow r : buffer.values()) {
+      switch (r.table) {
+        case EVENT_COUNTS -> counts.add(r);
+        case BREAKDOWN_COUNTS -> breakdowns.add(r);
+        case LEDGER -> ledger.add(r);
+      }
+    }
+    String g = options.generation();
+    if (!counts.isEmpty()) {
+      try (PreparedStatement ps =
+          connection.prepareStatement(
+              "INSERT INTO tally.event_counts (generation, project, grain, window_start, event, revision, events, persons)"
+                  + " VALUES (?, ?, ?, to_timestamp(? / 1000.0), ?, ?, ?, ?) ON CONFLICT DO NOTHING")) {
+        for (TallyRow r : counts) {
+          ps.setString(1, g);
+          ps.setString(2, r.project);
+          ps.setString(3, r.grain);
+          ps.setLong(4, r.windowStart);
+          ps.setString(5, r.event);
+          ps.setLong(6, r.revision);
+          ps.setLong(7, r.events);
+          ps.setLong(8, r.persons);
+          ps.addBatch();
+        }
+        ps.executeBatch();
+      }
+    }
+    if (!breakdowns.isEmpty()) {
+      try (PreparedStatement ps =
+          connection.prepareStatement(
+              "INSERT INTO tally.breakdown_counts (generation, project, window_start, event, property, value, revision, events, persons)"
+                  + " VALUES (?, ?, to_timestamp(? / 1000.0), ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")) {
+        for (TallyRow r : breakdowns) {
+          ps.setString(1, g);
+          ps.setString(2, r.project);
+          ps.setLong(3, r.windowStart);
+          ps.setString(4, r.event);
+          ps.setString(5, r.property);
+          ps.setString(6, r.value);
+          ps.setLong(7, r.revision);
+          ps.setLong(8, r.events);
+          ps.setLong(9, r.persons);
+          ps.addBatch();
+        }
+        ps.executeBatch();
+      }
+    }
+    if (!ledger.isEmpty()) {
+      try (PreparedStatement ps =
+          connection.prepareStatement(
+              "INSERT INTO tally.ledger (generation, project, hour, revision, consumed, aggregated, duplicates, too_late, dead_lettered)"
+                  + " VALUES (?, ?, to_timestamp(? / 1000.0), ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")) {
+        for (TallyRow r : ledger) {
+          ps.setString(1, g);
+          ps.setString(2, r.project);
+          if (r.windowStart == LedgerEntry.NO_HOUR) {
+            ps.setNull(3, Types.BIGINT);
+          } else {
+            ps.setLong(3, r.windowStart);
+          }
+          ps.setLong(4, r.revision);
+          ps.setLong(5, r.consumed);
+          ps.setLong(6, r.aggregated);
+          ps.setLong(7, r.duplicates);
+          ps.setLong(8, r.tooLate);
+          ps.setLong(9, r.deadLettered);
+          ps.addBatch();
+        }
+        ps.executeBatch();
+      }
+    }
+    return counts.size() + breakdowns.size() + ledger.size();
+  }
+
+  private void insertCommitRow(String gid, long checkpoint, int rows) throws SQLException {
+    try (PreparedStatement ps =
+        connection.prepareStatement(
+            "INSERT INTO tally.sink_commits (generation, sink_id, subtask, checkpoint, gid, parallelism, watermark_ms, row_count)"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) {
+      ps.setString(1, options.generation());
+      ps.setString(2, options.sinkId());
+      ps.setInt(3, subtask);
+      ps.setLong(4, checkpoint);
+      ps.setString(5, gid);
+      ps.setInt(6, parallelism);
+      if (watermark == Long.MIN_VALUE) {
+        ps.setNull(7, Types.BIGINT);
+      } else {
+        ps.setLong(7, watermark);
+      }
+      ps.setInt(8, rows);
+      ps.executeUpdate();
+    }
+  }
+
+  @Override
+  public List<PostgresWriterState> snapshotState(long checkpointId) {
+    lastSnapshottedCheckpoint = checkpointId;
+    return List.of(new PostgresWriterState(subtask, checkpointId));
+  }
+
+  @Override
+  public void close() {
+    closeQuietly();
+  }
+
+  private void closeQuietly() {
+    if (connection == null) {
+      return;
+    }
+    try {
+      if (!connection.getAutoCommit()) {
+        connection.rollback(); // an unprepared transaction is simply discarded
+      }
+    } catch (SQLException ignored) {
+      // closing anyway
+    }
+    try {
+      connection.close();
+    } catch (SQLException ignored) {
+      // closing anyway
+    }
+    connection = null;
+  }
+}

@@ -1,0 +1,117 @@
+package dev.tally.sinks;
+
+import dev.tally.sinks.postgres.PostgresConnectionConfig;
+import dev.tally.sinks.postgres.SchemaMigrations;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A real PostgreSQL 17 (embedded binaries from Maven) with Tally's schema migrated, a writer login
+ * {@code tally_job} and an analyst login {@code tally_reader}. For tests.
+ */
+public final class EmbeddedPostgresDatabase implements AutoCloseable {
+  public static final String WRITER_USER = "tally_job";
+  public static final String ANALYST_USER = "tally_reader";
+  /** The tests' writer password travels in this JVM system property, never in a config. */
+  public static final String PASSWORD = "test-secret";
+
+  private final EmbeddedPostgres postgres;
+
+  private EmbeddedPostgresDatabase(EmbeddedPostgres postgres) {
+    this.postgres = postgres;
+  }
+
+  public static EmbeddedPostgresDatabase start() throws IOException, SQLException {
+    EmbeddedPostgres pg =
+        EmbeddedPostgres.builder()
+            .setServerConfig("max_prepared_transactions", "20")
+            .setServerConfig("max_connections", "60")
+            .start();
+    EmbeddedPostgresDatabase db = new EmbeddedPostgresDatabase(pg);
+    SchemaMigrations.migrate(db.adminUrl(), "postgres", "postgres");
+    try (Connection c = db.admin();
+        Statement s = c.createStatement()) {
+      s.execute("CREATE ROLE " + WRITER_USER + " LOGIN PASSWORD '" + PASSWORD + "' IN ROLE tally_writer");
+      s.execute("CREATE ROLE " + ANALYST_USER + " LOGIN PASSWORD '" + PASSWORD + "' IN ROLE tally_analyst");
+    }
+    return db;
+  }
+
+  public String adminUrl() {
+    return postgres.getJdbcUrl("postgres", "postgres");
+  }
+
+  public String url() {
+    return "jdbc:postgresql://localhost:" + postgres.getPort() + "/postgres";
+  }
+
+  public int port() {
+    return postgres.getPort();
+  }
+
+  public Connection admin() throws SQLException {
+    return DriverManager.getConnection(adminUrl(), "postgres", "postgres");
+  }
+
+  public Connection as(String user) throws SQLException {
+    return DriverManager.getConnection(url(), user, PASSWORD);
+  }
+
+  /** The writer's connection settings; the password is read from a file written for the test. */
+  public PostgresConnectionConfig writerConfig(java.nio.file.Path passwordFile) throws IOException {
+    java.nio.file.Files.writeString(passwordFile, PASSWORD);
+    return new PostgresConnectionConfig(url(), WRITER_USER, null, passwordFile.toString());
+  }
+
+  public List<String> preparedTransactions() throws SQLException {
+    List<String> gids = new ArrayList<>();
+    try (Connection c = admin();
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SELECT gid FROM pg_prepared_xacts ORDER BY gid")) {
+      while (rs.next()) {
+        gids.add(rs.getString(1));
+      }
+    }
+    return gids;
+  }
+
+  public long queryLong(String sql) throws SQLException {
+    try (Connection c = admin();
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery(sql)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  /** Removes all Tally data between tests (keeps schema and roles). */
+  public void truncate() throws SQLException {
+    try (Connection c = admin();
+        Statement s = c.createStatement()) {
+      try (ResultSet rs = s.executeQuery("SELECT gid FROM pg_prepared_xacts")) {
+        List<String> gids = new ArrayList<>();
+        while (rs.next()) {
+          gids.add(rs.getString(1));
+        }
+        for (String gid : gids) {
+          s.execute("ROLLBACK PREPARED '" + gid.replace("'", "''") + "'");
+        }
+      }
+      s.execute(
+          "TRUNCATE tally.event_counts, tally.breakdown_counts, tally.ledger, tally.sink_commits,"
+              + " tally.active_generation, tally.generations CASCADE");
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    postgres.close();
+  }
+}

@@ -1,0 +1,253 @@
+package dev.tally.sinks.postgres;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.tally.operators.model.TallyRow;
+import dev.tally.sinks.EmbeddedPostgresDatabase;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.OptionalLong;
+import org.apache.flink.api.common.eventtime.Watermark;
+import org.apache.flink.api.connector.sink2.Committer;
+import org.apache.flink.metrics.groups.UnregisteredMetricsGroup;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The two-phase-commit protocol of the sink against a real PostgreSQL, step by step. */
+class PostgresTwoPhaseSinkTest {
+  private static EmbeddedPostgresDatabase db;
+  @TempDir static Path tmp;
+  private PostgresTwoPhaseSink.Options options;
+
+  @BeforeAll
+  static void startPostgres() throws Exception {
+    db = EmbeddedPostgresDatabase.start();
+  }
+
+  @AfterAll
+  static void stopPostgres() throws Exception {
+    db.close();
+  }
+
+  @BeforeEach
+  void clean() throws Exception {
+    db.truncate();
+    options =
+        new PostgresTwoPhaseSink.Options(
+            db.writerConfig(tmp.resolve("pw")),
+            "g1",
+            "aggregates",
+            new PostgresTwoPhaseSink.GenerationSettings(10_000, 300_000, List.of()),
+            Duration.ofSeconds(2));
+  }
+
+  private PostgresTwoPhaseWriter writer(int subtask, int parallelism, OptionalLong restored)
+      throws Exception {
+    return new PostgresTwoPhaseWriter(
+        options,
+        subtask,
+        parallelism,
+        restored,
+        UnregisteredMetricsGroup.createSinkWriterMetricGroup());
+  }
+
+  private static TallyRow minuteRow(String event, long events, long revision) {
+    TallyRow r = TallyRow.eventCount("acme", TallyRow.MINUTE, 1_795_435_200_000L, event);
+    r.events = events;
+    r.persons = 1;
+    r.revision = revision;
+    return r;
+  }
+
+  private long visibleEvents(String event) throws Exception {
+    try (Connection c = db.admin();
+        Statement s = c.createStatement();
+        ResultSet rs =
+            s.executeQuery(
+                "SELECT coalesce(max(events), -1) FROM (SELECT DISTINCT ON (event) events FROM tally.event_counts"
+                    + " WHERE event = '"
+                    + event
+                    + "' ORDER BY event, revision DESC) x")) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  @Test
+  void shouldMakeRowsVisibleOnlyAfterCommitPrepared() throws Exception {
+    try (PostgresTwoPhaseWriter w = writer(0, 1, OptionalLong.empty());
+        PostgresCommitter committer = new PostgresCommitter(options, 0)) {
+      w.write(minuteRow("signup", 3, 3), null);
+      w.writeWatermark(new Watermark(1_795_435_260_000L));
+      Collection<PostgresCommittable> prepared = w.prepareCommit();
+      w.snapshotState(1);
+
+      assertThat(prepared).hasSize(1);
+      assertThat(db.preparedTransactions()).containsExactly("tally_g1_aggregates_0_1");
+      assertThat(visibleEvents("signup")).isEqualTo(-1);
+
+      TestRequests requests = new TestRequests(prepared);
+      committer.commit(requests.all);
+
+      assertThat(visibleEvents("signup")).isEqualTo(3);
+      assertThat(db.preparedTransactions()).isEmpty();
+      assertThat(db.queryLong("SELECT watermark_ms FROM tally.sink_commits")).isEqualTo(1_795_435_260_000L);
+      assertThat(requests.alreadyCommitted).isZero();
+    }
+  }
+
+  @Test
+  void shouldNotWaitOnRowsLockedByThePreviousPreparedTransaction() throws Exception {
+    try (PostgresTwoPhaseWriter w = writer(0, 1, OptionalLong.empty());
+        PostgresCommitter committer = new PostgresCommitter(options, 0)) {
+      w.write(minuteRow("signup", 1, 1), null);
+      Collection<PostgresCommittable> first = w.prepareCommit();
+      w.snapshotState(1);
+      // checkpoint 1 is not complete yet: its transaction holds its locks
+      w.write(minuteRow("signup", 2, 2), null);
+      long started = System.nanoTime();
+      Collection<PostgresCommittable> second = w.prepareCommit(); // lock_timeout is 2 s
+      w.snapshotState(2);
+      assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(2));
+
+      committer.commit(new TestRequests(first).all);
+      committer.commit(new TestRequests(second).all);
+      assertThat(visibleEvents("signup")).isEqualTo(2);
+      assertThat(db.preparedTransactions()).isEmpty();
+    }
+  }
+
+  @Test
+  void shouldRollBackOrphanedPreparedTransactionsOnRestore() throws Exception {
+    Collection<PostgresCommittable> restoredCommittables;
+    try (PostgresTwoPhaseWriter w = writer(0, 1, OptionalLong.empty());
+        PostgresCommitter committer = new PostgresCommitter(options, 0)) {
+      w.write(minuteRow("signup", 1, 1), null);
+      restoredCommittables = w.prepareCommit();
+      w.snapshotState(1); // checkpoint 1 completes ...
+      committer.commit(new TestRequests(restoredCommittables).all);
+      w.write(minuteRow("signup", 5, 2), null);
+      w.prepareCommit(); // ... checkpoint 2 prepares, then the job fails before it completes
+      w.snapshotState(2);
+    }
+    assertThat(db.preparedTransactions()).containsExactly("tally_g1_aggregates_0_2");
+
+    try (PostgresTwoPhaseWriter restored = writer(0, 1, OptionalLong.of(1));
+        PostgresCommitter committer = new PostgresCommitter(options, 0)) {
+      assertThat(db.preparedTransactions()).isEmpty();
+      assertThat(visibleEvents("signup")).isEqualTo(1);
+      // Flink re-commits the restored checkpoint's committables: already done, proven by the row
+      TestRequests again = new TestRequests(restoredCommittables);
+      committer.commit(again.all);
+      assertThat(again.alreadyCommitted).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void shouldRollBackPreparedTransactionsOfRemovedSubtasksAfterScaleDown() throws Exception {
+    try (PostgresTwoPhaseWriter w1 = writer(1, 2, OptionalLong.empty())) {
+      w1.write(minuteRow("pageview", 1, 1), null);
+      w1.prepareCommit();
+    }
+    assertThat(db.preparedTransactions()).containsExactly("tally_g1_aggregates_1_1");
+    try (PostgresTwoPhaseWriter w0 = writer(0, 1, OptionalLong.of(0))) {
+      assertThat(db.preparedTransactions()).isEmpty();
+    }
+  }
+
+  @Test
+  void shouldFailLoudlyWhenAPreparedTransactionVanishedWithoutCommitting() throws Exception {
+    try (PostgresCommitter committer = new PostgresCommitter(options, 0)) {
+      TestRequests lost =
+          new TestRequests(List.of(new PostgresCommittable("tally_g1_aggregates_0_7", 0, 7)));
+      assertThatThrownBy(() -> committer.commit(lost.all))
+          .hasMessageContaining("never committed")
+          .hasMessageContaining("lost");
+    }
+  }
+
+  @Test
+  void shouldRefuseToStartWithoutStateWhenTheGenerationAlreadyCommitted() throws Exception {
+    try (PostgresTwoPhaseWriter w = writer(0, 1, OptionalLong.empty());
+        PostgresCommitter committer = new PostgresCommitter(options, 0)) {
+      w.write(minuteRow("signup", 1, 1), null);
+      committer.commit(new TestRequests(w.prepareCommit()).all);
+      w.snapshotState(1);
+    }
+    assertThatThrownBy(() -> writer(0, 1, OptionalLong.empty()))
+        .hasMessageContaining("already committed data")
+        .hasMessageContaining("new generation");
+  }
+
+  @Test
+  void shouldRefuseParallelismBeyondMaxPreparedTransactions() {
+    assertThatThrownBy(() -> writer(0, 11, OptionalLong.empty()))
+        .hasMessageContaining("max_prepared_transactions is 20");
+  }
+
+  @Test
+  void shouldRejectGenerationNamesThatCouldInjectSql() {
+    assertThatThrownBy(() -> TransactionIds.gid("g1'; DROP TABLE x; --", "aggregates", 0, 1))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThat(TransactionIds.parse("tally_g1_aggregates_3_42"))
+        .isEqualTo(new TransactionIds.Parsed("g1", "aggregates", 3, 42));
+  }
+
+  /** Commit requests as Flink's committer operator hands them over. */
+  static final class TestRequests {
+    final List<Committer.CommitRequest<PostgresCommittable>> all = new ArrayList<>();
+    int alreadyCommitted;
+
+    TestRequests(Collection<PostgresCommittable> committables) {
+      for (PostgresCommittable c : committables) {
+        all.add(
+            new Committer.CommitRequest<>() {
+              @Override
+              public PostgresCommittable getCommittable() {
+                return c;
+              }
+
+              @Override
+              public int getNumberOfRetries() {
+                return 0;
+              }
+
+              @Override
+              public void signalFailedWithKnownReason(Throwable t) {
+                throw new AssertionError("must never drop a committable", t);
+              }
+
+              @Override
+              public void signalFailedWithUnknownReason(Throwable t) {
+                throw new AssertionError("unexpected", t);
+              }
+
+              @Override
+              public void retryLater() {
+                throw new AssertionError("unexpected retry");
+              }
+
+              @Override
+              public void updateAndRetryLater(PostgresCommittable committable) {
+                throw new AssertionError("unexpected retry");
+              }
+
+              @Override
+              public void signalAlreadyCommitted() {
+                alreadyCommitted++;
+              }
+            });
+      }
+    }
+  }
+}
