@@ -58,6 +58,14 @@ public final class IngestionJob {
 
   /** Wires Kafka and PostgreSQL around {@link TallyTopology#build}. */
   public static void build(StreamExecutionEnvironment env, Configuration config) {
+    build(env, config, new ValidatingDeserializer());
+  }
+
+  /** As {@link #build(StreamExecutionEnvironment, Configuration)}; tests wrap the deserializer. */
+  public static void build(
+      StreamExecutionEnvironment env,
+      Configuration config,
+      KafkaRecordDeserializationSchema<ParsedRecord> deserializer) {
     String generation = config.get(JobOptions.GENERATION);
     PipelineSettings settings =
         new PipelineSettings(
@@ -80,7 +88,7 @@ public final class IngestionJob {
             .setTopics(config.get(JobOptions.TOPIC_RAW))
             .setGroupId("tally-" + generation)
             .setStartingOffsets(OffsetsInitializer.earliest())
-            .setDeserializer(new ValidatingDeserializer())
+            .setDeserializer(deserializer)
             .setProperty("isolation.level", "read_committed")
             .setProperty("commit.offsets.on.checkpoint", "true")
             .build();

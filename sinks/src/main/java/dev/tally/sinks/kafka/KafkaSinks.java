@@ -2,7 +2,6 @@ package dev.tally.sinks.kafka;
 
 import dev.tally.operators.model.DeadLetterRecord;
 import dev.tally.operators.model.EnrichedRecord;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Properties;
 import org.apache.flink.api.common.serialization.SerializationSchema;
@@ -25,13 +24,12 @@ public final class KafkaSinks {
   public record Settings(String bootstrapServers, String generation, Duration transactionTimeout) {}
 
   public static KafkaSink<EnrichedRecord> enriched(Settings s, String topic) {
-    String generation = s.generation();
     return sink(
         s,
         topic,
         "enriched",
-        r -> AvroCodec.encode(AvroCodec.toAvro(r, generation)),
-        r -> (r.event.project + ":" + r.event.distinctId).getBytes(StandardCharsets.UTF_8));
+        new AvroSerializationSchemas.Enriched(s.generation()),
+        new AvroSerializationSchemas.PersonKey());
   }
 
   public static KafkaSink<EnrichedRecord> tooLate(Settings s, String topic) {
@@ -39,13 +37,12 @@ public final class KafkaSinks {
         s,
         topic,
         "late",
-        r -> AvroCodec.encode(AvroCodec.toRaw(r.event)),
-        r -> (r.event.project + ":" + r.event.distinctId).getBytes(StandardCharsets.UTF_8));
+        new AvroSerializationSchemas.TooLate(),
+        new AvroSerializationSchemas.PersonKey());
   }
 
   public static KafkaSink<DeadLetterRecord> deadLetters(Settings s, String topic) {
-    String generation = s.generation();
-    return sink(s, topic, "dlq", d -> AvroCodec.encode(AvroCodec.toAvro(d, generation)), null);
+    return sink(s, topic, "dlq", new AvroSerializationSchemas.DeadLetter(s.generation()), null);
   }
 
   private static <T> KafkaSink<T> sink(

@@ -1,0 +1,138 @@
+package dev.tally.jobs.traffic;
+
+import dev.tally.avro.RawEvent;
+import dev.tally.operators.json.Json;
+import dev.tally.sinks.kafka.AvroCodec;
+import java.time.Instant;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.UUID;
+
+/**
+ * Realistic, seeded product-analytics traffic: a few projects with skewed sizes, pageviews
+ * dominating, person properties set now and then, about 2% client retries (duplicates) and 1%
+ * invalid records. Event times advance from {@code start} at {@code ratePerSecond} with a little
+ * jitter that stays inside the out-of-orderness bound, so no event is too late.
+ */
+public final class TrafficGenerator {
+  private static final String[] PROJECTS = {"acme", "acme", "acme", "globex", "globex", "initech"};
+  private static final String[] EVENTS = {
+    "$pageview", "$pageview", "$pageview", "$pageview", "$pageview", "$autocapture", "signup",
+    "purchase", "$pageleave"
+  };
+  private static final String[] BROWSERS = {"Chrome", "Chrome", "Chrome", "Firefox", "Safari", "Edge"};
+  private static final String[] PLANS = {"free", "free", "pro", "team"};
+  private static final String[] PATHS = {"/", "/pricing", "/docs", "/blog", "/signup", "/app"};
+
+  private final Random random;
+  private final long startMillis;
+  private final double millisPerEvent;
+  private final int personsPerProject;
+  private final List<GeneratedEvent> sent = new ArrayList<>();
+  private long index;
+
+  public TrafficGenerator(long seed, Instant start, double ratePerSecond, int personsPerProject) {
+    this.random = new Random(seed);
+    this.startMillis = start.toEpochMilli();
+    this.millisPerEvent = 1000.0 / ratePerSecond;
+    this.personsPerProject = personsPerProject;
+  }
+
+  public List<GeneratedEvent> next(int count) {
+    List<GeneratedEvent> out = new ArrayList<>(count);
+    for (int i = 0; i < count; i++) {
+      out.add(next());
+    }
+    return out;
+  }
+
+  public GeneratedEvent next() {
+    double roll = random.nextDouble();
+    GeneratedEvent e;
+    if (roll < 0.02 && !sent.isEmpty()) {
+      GeneratedEvent original = sent.get(sent.size() - 1 - random.nextInt(Math.min(50, sent.size())));
+      e =
+          new GeneratedEvent(
+              GeneratedEvent.Kind.DUPLICATE,
+              original.uuid(),
+              original.project(),
+              original.event(),
+              original.distinctId(),
+              original.timestampMillis(),
+              original.browser(),
+              original.avro());
+    } else if (roll < 0.03) {
+      e = invalid();
+    } else {
+      e = valid();
+      sent.add(e);
+    }
+    index++;
+    return e;
+  }
+
+  private long eventTime() {
+    long jitter = (long) (random.nextGaussian() * 1500);
+    jitter = Math.max(-4000, Math.min(4000, jitter));
+    return startMillis + (long) (index * millisPerEvent) + jitter;
+  }
+
+  private GeneratedEvent valid() {
+    String project = PROJECTS[random.nextInt(PROJECTS.length)];
+    String distinctId = "user-" + (1 + (int) Math.floor(Math.pow(random.nextDouble(), 2) * personsPerProject));
+    String event = EVENTS[random.nextInt(EVENTS.length)];
+    String browser = BROWSERS[random.nextInt(BROWSERS.length)];
+    long ts = eventTime();
+    String uuid = new UUID(random.nextLong(), random.nextLong()).toString();
+    Map<String, Object> props = new LinkedHashMap<>();
+    props.put("$browser", browser);
+    props.put("$current_url", "https://" + project + ".example" + PATHS[random.nextInt(PATHS.length)]);
+    if ("signup".equals(event) || random.nextDouble() < 0.05) {
+      props.put("$set", Map.of("plan", PLANS[random.nextInt(PLANS.length)]));
+      props.put("$set_once", Map.of("first_seen", DateTimeFormatter.ISO_INSTANT.format(Instant.ofEpochMilli(ts))));
+    }
+    RawEvent raw =
+        RawEvent.newBuilder()
+            .setUuid(uuid)
+            .setProject(project)
+            .setEvent(event)
+            .setDistinctId(distinctId)
+            .setTimestamp(DateTimeFormatter.ISO_INSTANT.format(Instant.ofEpochMilli(ts)))
+            .setProperties(Json.write(props))
+            .build();
+    return new GeneratedEvent(
+        GeneratedEvent.Kind.VALID, uuid, project, event, distinctId, ts, browser, AvroCodec.encode(raw));
+  }
+
+  private GeneratedEvent invalid() {
+    String uuid = new UUID(random.nextLong(), random.nextLong()).toString();
+    byte[] bytes;
+    switch (random.nextInt(3)) {
+      case 0 ->
+          bytes =
+              AvroCodec.encode(
+                  RawEvent.newBuilder()
+                      .setUuid("not-a-uuid")
+                      .setProject("acme")
+                      .setEvent("$pageview")
+                      .setDistinctId("user-1")
+                      .setTimestamp(DateTimeFormatter.ISO_INSTANT.format(Instant.ofEpochMilli(eventTime())))
+                      .build());
+      case 1 ->
+          bytes =
+              AvroCodec.encode(
+                  RawEvent.newBuilder()
+                      .setUuid(uuid)
+                      .setProject("acme")
+                      .setDistinctId("user-2")
+                      .setTimestamp(DateTimeFormatter.ISO_INSTANT.format(Instant.ofEpochMilli(eventTime())))
+                      .build());
+      default -> bytes = "{\"this is\": \"json, not avro\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    }
+    return new GeneratedEvent(GeneratedEvent.Kind.INVALID, uuid, "_invalid", "", "user-x", 0, null, bytes);
+  }
+}
