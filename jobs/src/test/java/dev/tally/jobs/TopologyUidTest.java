@@ -1,0 +1,53 @@
+package dev.tally.jobs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.graph.StreamGraph;
+import org.apache.flink.streaming.api.graph.StreamNode;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Savepoint compatibility depends on operator uids: every operator of the ingestion job has an
+ * explicit, stable uid and a readable name, and the stateful ones keep the uids they shipped with.
+ */
+class TopologyUidTest {
+
+  private static StreamGraph ingestionGraph() {
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+    IngestionJob.build(env, new Configuration());
+    return env.getStreamGraph();
+  }
+
+  @Test
+  void shouldGiveEveryOperatorAnExplicitUid() {
+    for (StreamNode node : ingestionGraph().getStreamNodes()) {
+      assertThat(node.getTransformationUID())
+          .as("uid of operator '%s'", node.getOperatorName())
+          .isNotBlank();
+    }
+  }
+
+  @Test
+  void shouldKeepTheUidsOfStatefulOperators() {
+    Map<String, String> uidByName = new HashMap<>();
+    for (StreamNode node : ingestionGraph().getStreamNodes()) {
+      uidByName.put(node.getTransformationUID(), node.getOperatorName());
+    }
+    assertThat(uidByName)
+        .containsKeys(
+            "source-events",
+            "dedup",
+            "enrich-persons",
+            "count-events-persons",
+            "sum-ledger")
+        .containsEntry("dedup", "deduplicate")
+        .containsEntry("enrich-persons", "enrich with person");
+    assertThat(uidByName.keySet())
+        .anySatisfy(uid -> assertThat(uid).startsWith(TallyTopology.Uids.SINK_AGGREGATES))
+        .anySatisfy(uid -> assertThat(uid).startsWith(TallyTopology.Uids.SINK_ENRICHED));
+  }
+}
