@@ -1,0 +1,39 @@
+package dev.tally.operators.functions;
+
+import static dev.tally.operators.functions.HarnessFixtures.event;
+import static dev.tally.operators.functions.HarnessFixtures.uuid;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tally.operators.model.EnrichedRecord;
+import dev.tally.operators.validation.Rfc3339;
+import java.time.Duration;
+import org.apache.flink.streaming.api.operators.ProcessOperator;
+import org.apache.flink.streaming.api.watermark.Watermark;
+import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
+import org.junit.jupiter.api.Test;
+
+class ClassifyLatenessTest {
+  @Test
+  void shouldJudgeLatenessOnTheMinuteWindowWithAnInclusiveBoundary() throws Exception {
+    var h = new OneInputStreamOperatorTestHarness<>(new ProcessOperator<>(new ClassifyLateness(Duration.ofMinutes(5))));
+    h.open();
+    EnrichedRecord first = new EnrichedRecord(event(uuid(1), "u", "2026-11-23T10:03:59.999Z", "{}"), "p", "{}");
+    long boundary = Rfc3339.parseMillis("2026-11-23T10:09:00Z"); // minute end 10:04 + 5 min
+
+    h.processWatermark(new Watermark(boundary - 1));
+    h.processElement(first, 0);
+    assertThat(h.extractOutputValues()).hasSize(1);
+
+    h.processWatermark(new Watermark(boundary));
+    h.processElement(first, 0);
+    assertThat(h.extractOutputValues()).hasSize(1);
+    assertThat(h.getSideOutput(Tags.TOO_LATE)).hasSize(1);
+    assertThat(h.getSideOutput(Tags.LEDGER)).extracting(r -> r.getValue().tooLate).containsExactly(0, 1);
+    h.close();
+  }
+
+  @Test
+  void shouldTreatEverythingAsOnTimeBeforeTheFirstWatermark() {
+    assertThat(ClassifyLateness.isTooLate(0, Long.MIN_VALUE, 0)).isFalse();
+  }
+}

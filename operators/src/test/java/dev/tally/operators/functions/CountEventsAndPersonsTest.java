@@ -1,0 +1,45 @@
+package dev.tally.operators.functions;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tally.operators.model.TallyRow;
+import dev.tally.operators.validation.Rfc3339;
+import java.time.Duration;
+import java.util.List;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.streaming.api.operators.KeyedProcessOperator;
+import org.apache.flink.streaming.api.watermark.Watermark;
+import org.apache.flink.streaming.util.KeyedOneInputStreamOperatorTestHarness;
+import org.junit.jupiter.api.Test;
+
+class CountEventsAndPersonsTest {
+  private static final long MINUTE = Rfc3339.parseMillis("2026-11-23T10:00:00Z");
+
+  @Test
+  void shouldEmitAbsoluteRevisionsAndClearStateAndTimersAfterAllowedLateness() throws Exception {
+    var h =
+        new KeyedOneInputStreamOperatorTestHarness<>(
+            new KeyedProcessOperator<>(new CountEventsAndPersons(Duration.ofMinutes(5))),
+            Contribution::key,
+            Types.STRING);
+    h.open();
+    TallyRow row = TallyRow.eventCount("acme", TallyRow.MINUTE, MINUTE, "$pageview");
+    h.processElement(new Contribution(row, "p1"), MINUTE + 1);
+    h.processElement(new Contribution(row, "p2"), MINUTE + 2);
+    h.processElement(new Contribution(row, "p1"), MINUTE + 3);
+
+    List<TallyRow> out = h.extractOutputValues();
+    assertThat(out).extracting(r -> r.events).containsExactly(1L, 2L, 3L);
+    assertThat(out).extracting(r -> r.persons).containsExactly(1L, 2L, 2L);
+    assertThat(out).extracting(r -> r.revision).containsExactly(1L, 2L, 3L);
+    assertThat(h.numEventTimeTimers()).isEqualTo(1);
+
+    long cleanup = MINUTE + 60_000 + 300_000; // window end + allowed lateness
+    h.processWatermark(new Watermark(cleanup - 1));
+    assertThat(h.numKeyedStateEntries()).as("state kept while the window may still change").isPositive();
+    h.processWatermark(new Watermark(cleanup));
+    assertThat(h.numKeyedStateEntries()).isZero();
+    assertThat(h.numEventTimeTimers()).isZero();
+    h.close();
+  }
+}

@@ -1,0 +1,96 @@
+package dev.tally.operators.persons;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.tally.avro.PersonState;
+import dev.tally.operators.json.Json;
+import dev.tally.operators.model.ValidEvent;
+import dev.tally.operators.validation.EventValidator;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class PersonModelTest {
+  private final Map<String, String> ids = new HashMap<>();
+  private final Map<String, PersonState> persons = new HashMap<>();
+  private int n;
+
+  private final PersonModel.Store store =
+      new PersonModel.Store() {
+        public String personIdOf(String d) {
+          return ids.get(d);
+        }
+
+        public PersonState get(String p) {
+          return persons.get(p);
+        }
+
+        public void put(PersonState p) {
+          persons.put(p.getPersonId(), p);
+        }
+
+        public void remove(String p) {
+          persons.remove(p);
+        }
+
+        public void link(String d, String p) {
+          ids.put(d, p);
+        }
+      };
+
+  private PersonModel.Outcome apply(String event, String distinctId, String props) throws Exception {
+    String line =
+        String.format(
+            "{\"uuid\":\"00000000-0000-4000-8000-%012d\",\"project\":\"acme\",\"event\":\"%s\",\"distinct_id\":\"%s\",\"timestamp\":\"2026-11-23T10:00:00Z\",\"properties\":%s}",
+            ++n, event, distinctId, props);
+    ValidEvent e = EventValidator.parseJsonLine(line.getBytes(StandardCharsets.UTF_8), "t").valid;
+    return PersonModel.apply(store, e, Json.parseTrustedObject(e.propertiesJson));
+  }
+
+  @Test
+  void shouldDeriveUuidV5PersonIds() {
+    // Same value as the golden fixtures (acme/user-1).
+    assertThat(PersonIds.personId("acme", "user-1")).isEqualTo("6627c1d2-7efb-55fd-ab17-8c8ae43c2508");
+  }
+
+  @Test
+  void shouldApplySetOnceThenSetThenUnset() throws Exception {
+    apply("e", "u", "{\"$set_once\":{\"a\":null}}");
+    var p = apply("e", "u", "{\"$set_once\":{\"a\":1,\"b\":2},\"$set\":{\"b\":3,\"c\":4},\"$unset\":[\"c\",\"zzz\"]}").person();
+    assertThat(p.getProperties()).isEqualTo("{\"a\":null,\"b\":3}");
+  }
+
+  @Test
+  void shouldMergeAnUnidentifiedAnonymousPersonIntoTheIdentifiedOne() throws Exception {
+    apply("e", "anon", "{\"$set\":{\"plan\":\"free\",\"x\":1}}");
+    apply("e", "user", "{\"$set\":{\"plan\":\"pro\"}}");
+    var o = apply("$identify", "user", "{\"$anon_distinct_id\":\"anon\"}");
+
+    assertThat(o.mergedAway().getPersonId()).isEqualTo(PersonIds.personId("acme", "anon"));
+    assertThat(o.person().getPersonId()).isEqualTo(PersonIds.personId("acme", "user"));
+    assertThat(o.person().getIsIdentified()).isTrue();
+    assertThat(Json.parseTrustedObject(o.person().getProperties()))
+        .containsEntry("plan", "pro")
+        .containsKey("x");
+    assertThat(ids.get("anon")).isEqualTo(o.person().getPersonId());
+    assertThat(persons).hasSize(1);
+  }
+
+  @Test
+  void shouldRefuseToMergeAnIdentifiedPersonButStillMarkUIdentified() throws Exception {
+    apply("$identify", "a", "{\"$anon_distinct_id\":\"a-anon\"}");
+    apply("e", "u", "{}");
+    var o = apply("$identify", "u", "{\"$anon_distinct_id\":\"a\"}");
+    assertThat(o.mergeRefused()).isTrue();
+    assertThat(o.person().getIsIdentified()).isTrue();
+    assertThat(persons).hasSize(2);
+  }
+
+  @Test
+  void shouldNeverMarkIdentifiedOnCreateAlias() throws Exception {
+    var o = apply("$create_alias", "u", "{\"alias\":\"a\"}");
+    assertThat(o.person().getIsIdentified()).isFalse();
+    assertThat(o.person().getDistinctIds()).containsExactly("u", "a");
+  }
+}
