@@ -1,0 +1,505 @@
+package dev.tally.jobs.stack;
+
+import dev.tally.sinks.postgres.SchemaMigrations;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.common.Uuid;
+
+/**
+ * The local stack of {@code ./tally stack}: a Kafka broker (KRaft, own JVM), PostgreSQL 17
+ * (embedded binaries, {@code max_prepared_transactions} set) and a Flink session cluster
+ * (JobManager and TaskManager JVMs, web UI). Everything lives under one folder; {@code down}
+ * stops only what {@code up} started.
+ */
+public final class LocalStack {
+  private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(90);
+
+  private final StackLayout layout;
+  private final Path home;
+  private final PrintStream out;
+  private final ManagedProcess kafka;
+  private final ManagedProcess jobManager;
+  private final ManagedProcess taskManager;
+
+  public LocalStack(StackLayout layout, Path home, PrintStream out) {
+    this.layout = layout;
+    this.home = home;
+    this.out = out;
+    this.kafka = new ManagedProcess(layout, "kafka");
+    this.jobManager = new ManagedProcess(layout, "flink-jobmanager");
+    this.taskManager = new ManagedProcess(layout, "flink-taskmanager");
+  }
+
+  public StackLayout layout() {
+    return layout;
+  }
+
+  /** A port the stack needs is taken by something else. */
+  public static final class PortTakenException extends IOException {
+    PortTakenException(String message) {
+      super(message);
+    }
+  }
+
+  public boolean isUp() {
+    return kafka.isRunning(layout)
+        && jobManager.isRunning(layout)
+        && taskManager.isRunning(layout)
+        && ManagedProcess.isListening(layout.postgresPort());
+  }
+
+  public void up() throws Exception {
+    if (isUp()) {
+      out.println("stack is already up in " + layout.dir());
+      return;
+    }
+    checkPortsFree();
+    Files.createDirectories(layout.logs());
+    layout.save();
+    long t0 = System.nanoTime();
+    startPostgres();
+    out.printf("  postgres   up on localhost:%d%n", layout.postgresPort());
+    startKafka();
+    out.printf("  kafka      up on %s%n", layout.kafkaBootstrap());
+    startFlink();
+    out.printf("  flink      up, web UI %s%n", layout.flinkRestUrl());
+    out.printf("stack up in %.1f s (data and logs in %s)%n", (System.nanoTime() - t0) / 1e9, layout.dir());
+  }
+
+  private void checkPortsFree() throws PortTakenException {
+    Map<Integer, String> ports = new LinkedHashMap<>();
+    ports.put(layout.postgresPort(), "PostgreSQL (--postgres-port)");
+    ports.put(layout.kafkaPort(), "Kafka (--kafka-port)");
+    ports.put(layout.kafkaControllerPort(), "Kafka controller (--kafka-port + 1)");
+    ports.put(layout.flinkRestPort(), "Flink web UI/REST (--flink-port)");
+    ports.put(layout.flinkRpcPort(), "Flink RPC (--flink-rpc-port)");
+    List<String> taken = new ArrayList<>();
+    ports.forEach(
+        (port, what) -> {
+          if (!ManagedProcess.isPortFree(port)) {
+            taken.add(port + " for " + what);
+          }
+        });
+    if (!taken.isEmpty()) {
+      throw new PortTakenException(
+          "port "
+              + String.join(", ", taken)
+              + " is already in use; stop what uses it or choose other ports");
+    }
+  }
+
+  // ------------------------------------------------------------------ PostgreSQL
+
+  private Path postgresData() {
+    return layout.dir().resolve("postgres/data");
+  }
+
+  private Path postgresBinaries() {
+    return layout.dir().resolve("postgres/bin");
+  }
+
+  private void startPostgres() throws Exception {
+    Files.createDirectories(postgresBinaries());
+    Path log = layout.logs().resolve("postgres.log");
+    EmbeddedPostgres.builder()
+        .setDataDirectory(postgresData())
+        .setCleanDataDirectory(false)
+        .setRegisterShutdownHook(false) // the server outlives this command; `down` stops it
+        .setOverrideWorkingDirectory(postgresBinaries().toFile())
+        .setPort(layout.postgresPort())
+        .setServerConfig("max_prepared_transactions", "32")
+        .setServerConfig("max_connections", "100")
+        .setServerConfig("listen_addresses", "localhost")
+        .setDataDirectoryCustomizer(dir -> restrictAuthentication(dir.toPath()))
+        .setOutputRedirector(ProcessBuilder.Redirect.appendTo(log.toFile()))
+        .setErrorRedirector(ProcessBuilder.Redirect.appendTo(log.toFile()))
+        .setPGStartupWait(Duration.ofSeconds(30))
+        .start();
+    prepareDatabase();
+  }
+
+  /** Only the local superuser is trusted; the job and analysts log in with passwords. */
+  private static void restrictAuthentication(Path dataDir) {
+    try {
+      Files.writeString(
+          dataDir.resolve("pg_hba.conf"),
+          String.join(
+              "\n",
+              "# written by ./tally stack: superuser trusted on localhost only (local stack admin),",
+              "# every other role needs its password (scram-sha-256).",
+              "local all postgres trust",
+              "host  all postgres 127.0.0.1/32 trust",
+              "host  all postgres ::1/128 trust",
+              "host  all all 127.0.0.1/32 scram-sha-256",
+              "host  all all ::1/128 scram-sha-256",
+              ""));
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot write pg_hba.conf: " + e.getMessage(), e);
+    }
+  }
+
+  private void prepareDatabase() throws Exception {
+    try (Connection c = DriverManager.getConnection(layout.adminJdbcUrl(), "postgres", "");
+        Statement s = c.createStatement()) {
+      try (ResultSet rs = s.executeQuery("SELECT 1 FROM pg_database WHERE datname = '" + StackLayout.DATABASE + "'")) {
+        if (!rs.next()) {
+          s.execute("CREATE DATABASE " + StackLayout.DATABASE);
+        }
+      }
+    }
+    migrate();
+    try (Connection c = admin();
+        Statement s = c.createStatement()) {
+      ensureLogin(s, StackLayout.WRITER_USER, "tally_writer", layout.writerPasswordFile());
+      ensureLogin(s, StackLayout.ANALYST_USER, "tally_analyst", layout.analystPasswordFile());
+    }
+  }
+
+  public int migrate() {
+    return SchemaMigrations.migrate(layout.jdbcUrl(), "postgres", "");
+  }
+
+  public Connection admin() throws SQLException {
+    return DriverManager.getConnection(layout.jdbcUrl(), "postgres", "");
+  }
+
+  /** A login role with a generated password kept in a 0600 file (never printed). */
+  private static void ensureLogin(Statement s, String user, String groupRole, Path passwordFile)
+      throws Exception {
+    String password;
+    if (Files.isRegularFile(passwordFile)) {
+      password = Files.readString(passwordFile).strip();
+    } else {
+      byte[] bytes = new byte[18];
+      new SecureRandom().nextBytes(bytes);
+      password = Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
+      Files.createDirectories(passwordFile.getParent());
+      Files.writeString(passwordFile, password);
+      Files.setPosixFilePermissions(passwordFile, PosixFilePermissions.fromString("rw-------"));
+    }
+    // Identifiers are constants; the password is base64url, so it cannot break the literal.
+    try (ResultSet rs = s.executeQuery("SELECT 1 FROM pg_roles WHERE rolname = '" + user + "'")) {
+      if (!rs.next()) {
+        s.execute("CREATE ROLE " + user + " LOGIN IN ROLE " + groupRole);
+      }
+    }
+    s.execute("ALTER ROLE " + user + " PASSWORD '" + password + "'");
+  }
+
+  private void stopPostgres() throws Exception {
+    if (!Files.isRegularFile(postgresData().resolve("postmaster.pid"))) {
+      return;
+    }
+    Path pgCtl;
+    try (var found = Files.find(postgresBinaries(), 4, (p, a) -> p.getFileName().toString().equals("pg_ctl"))) {
+      pgCtl = found.findFirst().orElse(null);
+    }
+    if (pgCtl == null) {
+      throw new IOException("cannot find pg_ctl under " + postgresBinaries());
+    }
+    Process p =
+        new ProcessBuilder(pgCtl.toString(), "-D", postgresData().toString(), "stop", "-m", "fast", "-w")
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(layout.logs().resolve("postgres.log").toFile()))
+            .start();
+    if (!p.waitFor(60, TimeUnit.SECONDS)) {
+      p.destroyForcibly();
+      throw new IOException("pg_ctl stop did not finish within 60 s");
+    }
+  }
+
+  // ------------------------------------------------------------------ Kafka
+
+  private void startKafka() throws Exception {
+    Path config = layout.dir().resolve("kafka/server.properties");
+    Path logDir = layout.dir().resolve("kafka/data");
+    Files.createDirectories(logDir);
+    Properties p = new Properties();
+    p.setProperty("process.roles", "broker,controller");
+    p.setProperty("node.id", "1");
+    p.setProperty("controller.quorum.bootstrap.servers", "localhost:" + layout.kafkaControllerPort());
+    p.setProperty(
+        "listeners",
+        "PLAINTEXT://localhost:" + layout.kafkaPort() + ",CONTROLLER://localhost:" + layout.kafkaControllerPort());
+    p.setProperty("advertised.listeners", "PLAINTEXT://localhost:" + layout.kafkaPort());
+    p.setProperty("controller.listener.names", "CONTROLLER");
+    p.setProperty("listener.security.protocol.map", "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT");
+    p.setProperty("log.dirs", logDir.toString());
+    p.setProperty("num.partitions", "2");
+    p.setProperty("offsets.topic.replication.factor", "1");
+    p.setProperty("transaction.state.log.replication.factor", "1");
+    p.setProperty("transaction.state.log.min.isr", "1");
+    p.setProperty("group.initial.rebalance.delay.ms", "0");
+    p.setProperty("log.retention.hours", "168");
+    try (var w = Files.newBufferedWriter(config, StandardCharsets.UTF_8)) {
+      p.store(w, "Kafka broker of the local Tally stack");
+    }
+    Path log4j = layout.dir().resolve("kafka/log4j2.properties");
+    Files.writeString(
+        log4j,
+        "rootLogger.level = INFO\nrootLogger.appenderRef.f.ref = f\nappender.f.type = File\nappender.f.name = f\n"
+            + "appender.f.fileName = " + layout.logs().resolve("kafka.log") + "\nappender.f.layout.type = PatternLayout\n"
+            + "appender.f.layout.pattern = %d %-5p %c{1} - %m%n\n");
+    List<String> base = new ArrayList<>(List.of(java(), "-Xmx512m", "-Xms256m", ManagedProcess.marker(layout)));
+    base.add("-Dlog4j2.configurationFile=" + log4j);
+    base.add("-cp");
+    base.add(classpath("stack/kafka-broker"));
+
+    if (!Files.exists(logDir.resolve("meta.properties"))) {
+      List<String> format = new ArrayList<>(base);
+      format.addAll(List.of("kafka.tools.StorageTool", "format", "--standalone", "-t", Uuid.randomUuid().toString(), "-c", config.toString()));
+      Process f =
+          new ProcessBuilder(format)
+              .redirectErrorStream(true)
+              .redirectOutput(ProcessBuilder.Redirect.appendTo(layout.logs().resolve("kafka.out").toFile()))
+              .start();
+      if (!f.waitFor(60, TimeUnit.SECONDS) || f.exitValue() != 0) {
+        throw new IOException("formatting Kafka storage failed; see " + layout.logs().resolve("kafka.out"));
+      }
+    }
+    List<String> server = new ArrayList<>(base);
+    server.addAll(List.of("kafka.Kafka", config.toString()));
+    kafka.start(server, Map.of(), layout.dir());
+    waitFor("Kafka", kafka, () -> kafkaReady());
+  }
+
+  private boolean kafkaReady() {
+    if (!ManagedProcess.isListening(layout.kafkaPort())) {
+      return false;
+    }
+    Properties p = new Properties();
+    p.setProperty(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, layout.kafkaBootstrap());
+    p.setProperty(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "3000");
+    p.setProperty(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "3000");
+    try (Admin admin = Admin.create(p)) {
+      return !admin.describeCluster().nodes().get(3, TimeUnit.SECONDS).isEmpty();
+    } catch (Exception e) {
+      return false;
+    }
+  }
+
+  // ------------------------------------------------------------------ Flink
+
+  private Path flinkConf() {
+    return layout.dir().resolve("flink/conf");
+  }
+
+  private void startFlink() throws Exception {
+    Path conf = flinkConf();
+    Files.createDirectories(conf);
+    Path checkpoints = layout.dir().resolve("flink/checkpoints").toAbsolutePath();
+    Path savepoints = layout.dir().resolve("flink/savepoints").toAbsolutePath();
+    Files.createDirectories(checkpoints);
+    Files.createDirectories(savepoints);
+    String opens = String.join(" ", FlinkJvm.OPENS);
+    Files.writeString(
+        conf.resolve("config.yaml"),
+        String.join(
+            "\n",
+            "# Flink session cluster of the local Tally stack (written by ./tally stack up)",
+            "jobmanager.rpc.address: localhost",
+            "jobmanager.rpc.port: " + layout.flinkRpcPort(),
+            "jobmanager.bind-host: localhost",
+            "taskmanager.bind-host: localhost",
+            "taskmanager.host: localhost",
+            "rest.address: localhost",
+            "rest.bind-address: localhost",
+            "rest.port: " + layout.flinkRestPort(),
+            "jobmanager.memory.process.size: 900m",
+            "taskmanager.memory.process.size: 1700m",
+            "taskmanager.numberOfTaskSlots: 2",
+            "parallelism.default: 2",
+            "state.backend.type: rocksdb",
+            "state.backend.incremental: true",
+            "execution.checkpointing.dir: file://" + checkpoints,
+            "execution.checkpointing.savepoint-dir: file://" + savepoints,
+            "execution.checkpointing.num-retained: 3",
+            "restart-strategy.type: exponential-delay",
+            "restart-strategy.exponential-delay.initial-backoff: 1s",
+            "restart-strategy.exponential-delay.max-backoff: 30s",
+            "web.submit.enable: true",
+            "web.upload.dir: " + layout.dir().resolve("flink/uploads").toAbsolutePath(),
+            "io.tmp.dirs: " + layout.dir().resolve("flink/tmp").toAbsolutePath(),
+            "env.java.opts.all: \"" + opens + "\"",
+            ""));
+    Files.createDirectories(layout.dir().resolve("flink/uploads"));
+    Files.createDirectories(layout.dir().resolve("flink/tmp"));
+    Files.writeString(
+        conf.resolve("log4j.properties"),
+        "rootLogger.level = INFO\nrootLogger.appenderRef.f.ref = f\nappender.f.type = File\nappender.f.name = f\n"
+            + "appender.f.fileName = ${sys:log.file}\nappender.f.layout.type = PatternLayout\n"
+            + "appender.f.layout.pattern = %d{yyyy-MM-dd HH:mm:ss,SSS} %-5p %c{1} - %m%n\n"
+            + "logger.kafka.name = org.apache.kafka\nlogger.kafka.level = WARN\n");
+
+    startFlinkProcess(
+        jobManager,
+        "GET_JM_RESOURCE_PARAMS",
+        "org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint",
+        "jobmanager");
+    waitFor("Flink JobManager", jobManager, () -> restGet("/overview") != null);
+    startFlinkProcess(
+        taskManager,
+        "GET_TM_RESOURCE_PARAMS",
+        "org.apache.flink.runtime.taskexecutor.TaskManagerRunner",
+        "taskmanager");
+    waitFor(
+        "Flink TaskManager",
+        taskManager,
+        () -> {
+          String overview = restGet("/overview");
+          return overview != null && !overview.contains("\"taskmanagers\":0");
+        });
+  }
+
+  private void startFlinkProcess(ManagedProcess process, String resourceQuery, String mainClass, String role)
+      throws Exception {
+    String cp = classpath("stack/flink-cluster");
+    List<String> resources = bashJavaUtils(cp, resourceQuery);
+    List<String> command = new ArrayList<>();
+    command.add(java());
+    command.addAll(List.of(resources.get(0).split(" ")));
+    command.addAll(FlinkJvm.OPENS);
+    command.add(ManagedProcess.marker(layout));
+    command.add("-Dlog.file=" + layout.logs().resolve("flink-" + role + ".log").toAbsolutePath());
+    command.add("-Dlog4j.configurationFile=" + flinkConf().resolve("log4j.properties").toAbsolutePath());
+    command.addAll(List.of("-cp", cp, mainClass, "--configDir", flinkConf().toAbsolutePath().toString()));
+    if (resources.size() > 1) {
+      for (String token : resources.get(1).split(" ")) {
+        if (!token.isBlank()) {
+          command.add(token);
+        }
+      }
+    }
+    process.start(command, Map.of(), layout.dir());
+  }
+
+  /** Asks Flink's own memory calculator for the JVM and dynamic options of a process. */
+  private List<String> bashJavaUtils(String cp, String query) throws Exception {
+    Process p =
+        new ProcessBuilder(
+                java(), "-cp", cp, "org.apache.flink.runtime.util.bash.BashJavaUtils", query,
+                "--configDir", flinkConf().toAbsolutePath().toString())
+            .redirectErrorStream(true)
+            .start();
+    String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    p.waitFor(60, TimeUnit.SECONDS);
+    List<String> results = new ArrayList<>();
+    for (String line : output.split("\n")) {
+      if (line.startsWith("BASH_JAVA_UTILS_EXEC_RESULT:")) {
+        results.add(line.substring("BASH_JAVA_UTILS_EXEC_RESULT:".length()).strip());
+      }
+    }
+    if (results.isEmpty()) {
+      throw new IOException("Flink memory configuration failed: " + output.lines().reduce((a, b) -> b).orElse(""));
+    }
+    return results;
+  }
+
+  String restGet(String path) {
+    try {
+      HttpResponse<String> r =
+          HttpClient.newBuilder()
+              .connectTimeout(Duration.ofSeconds(2))
+              .build()
+              .send(
+                  HttpRequest.newBuilder(URI.create(layout.flinkRestUrl() + path)).timeout(Duration.ofSeconds(3)).build(),
+                  HttpResponse.BodyHandlers.ofString());
+      return r.statusCode() == 200 ? r.body() : null;
+    } catch (IOException e) {
+      return null;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return null;
+    }
+  }
+
+  // ------------------------------------------------------------------ common
+
+  private interface Check {
+    boolean ready() throws Exception;
+  }
+
+  private void waitFor(String what, ManagedProcess process, Check check) throws Exception {
+    long deadline = System.nanoTime() + STARTUP_TIMEOUT.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (!process.isRunning(layout)) {
+        throw new IOException(what + " exited during start-up; see " + process.logFile());
+      }
+      if (check.ready()) {
+        return;
+      }
+      ManagedProcess.sleep(500);
+    }
+    throw new IOException(what + " did not become ready within " + STARTUP_TIMEOUT.toSeconds() + " s; see " + layout.logs());
+  }
+
+  private String classpath(String module) throws IOException {
+    Path file = home.resolve(module).resolve("target/classpath.txt");
+    if (!Files.isRegularFile(file)) {
+      throw new IOException("missing " + file + ": build first (./mvnw -DskipTests package)");
+    }
+    return Files.readString(file).strip();
+  }
+
+  private static String java() {
+    return ProcessHandle.current().info().command().orElse("java");
+  }
+
+  /** Stops everything this stack started. Returns what was stopped. */
+  public List<String> down() throws Exception {
+    List<String> stopped = new ArrayList<>();
+    if (taskManager.stop(layout, Duration.ofSeconds(20))) {
+      stopped.add("flink-taskmanager");
+    }
+    if (jobManager.stop(layout, Duration.ofSeconds(20))) {
+      stopped.add("flink-jobmanager");
+    }
+    if (kafka.stop(layout, Duration.ofSeconds(30))) {
+      stopped.add("kafka");
+    }
+    if (ManagedProcess.isListening(layout.postgresPort()) || Files.exists(postgresData().resolve("postmaster.pid"))) {
+      stopPostgres();
+      stopped.add("postgres");
+    }
+    return stopped;
+  }
+
+  /** One line per part: name, state, address. */
+  public List<String[]> status() {
+    List<String[]> rows = new ArrayList<>();
+    rows.add(row("kafka", kafka.isRunning(layout) && ManagedProcess.isListening(layout.kafkaPort()), layout.kafkaBootstrap()));
+    rows.add(row("postgres", ManagedProcess.isListening(layout.postgresPort()), "localhost:" + layout.postgresPort() + "/" + StackLayout.DATABASE));
+    rows.add(row("flink-jobmanager", jobManager.isRunning(layout) && restGet("/overview") != null, layout.flinkRestUrl()));
+    rows.add(row("flink-taskmanager", taskManager.isRunning(layout), "slots: 2"));
+    return rows;
+  }
+
+  private static String[] row(String name, boolean up, String address) {
+    return new String[] {name, up ? "up" : "down", address};
+  }
+}

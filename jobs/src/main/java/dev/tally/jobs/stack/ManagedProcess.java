@@ -1,0 +1,133 @@
+package dev.tally.jobs.stack;
+
+import java.io.File;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * A background process of the local stack: started detached from the terminal ({@code setsid})
+ * with its output in a log file, its pid in {@code run/<name>.pid}, and a marker argument so that
+ * {@code stop} never kills a process it did not start (pids get reused).
+ */
+final class ManagedProcess {
+  private final String name;
+  private final Path pidFile;
+  private final Path logFile;
+
+  ManagedProcess(StackLayout layout, String name) {
+    this.name = name;
+    this.pidFile = layout.run().resolve(name + ".pid");
+    this.logFile = layout.logs().resolve(name + ".out");
+  }
+
+  String name() {
+    return name;
+  }
+
+  Path logFile() {
+    return logFile;
+  }
+
+  static String marker(StackLayout layout) {
+    return "-Dtally.stack=" + layout.dir().toAbsolutePath();
+  }
+
+  void start(List<String> command, Map<String, String> env, Path workDir) throws IOException {
+    Files.createDirectories(pidFile.getParent());
+    Files.createDirectories(logFile.getParent());
+    List<String> full = new ArrayList<>();
+    if (new File("/usr/bin/setsid").canExecute() || new File("/bin/setsid").canExecute()) {
+      full.add("setsid"); // detach: Ctrl-C in the terminal must not kill the stack
+    }
+    full.addAll(command);
+    ProcessBuilder pb = new ProcessBuilder(full);
+    pb.directory(workDir.toFile());
+    pb.environment().putAll(env);
+    pb.redirectErrorStream(true);
+    pb.redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()));
+    pb.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+    Process p = pb.start();
+    Files.writeString(pidFile, Long.toString(p.pid()), StandardCharsets.US_ASCII);
+  }
+
+  /** The running process this stack started, if any. */
+  Optional<ProcessHandle> handle(StackLayout layout) {
+    try {
+      if (!Files.isRegularFile(pidFile)) {
+        return Optional.empty();
+      }
+      long pid = Long.parseLong(Files.readString(pidFile).strip());
+      return ProcessHandle.of(pid)
+          .filter(ProcessHandle::isAlive)
+          .filter(h -> h.info().commandLine().map(c -> c.contains(marker(layout))).orElse(false));
+    } catch (IOException | NumberFormatException e) {
+      return Optional.empty();
+    }
+  }
+
+  boolean isRunning(StackLayout layout) {
+    return handle(layout).isPresent();
+  }
+
+  /** SIGTERM, wait, then SIGKILL; removes the pid file. Returns true if something was stopped. */
+  boolean stop(StackLayout layout, Duration grace) throws IOException {
+    Optional<ProcessHandle> h = handle(layout);
+    if (h.isPresent()) {
+      ProcessHandle process = h.get();
+      List<ProcessHandle> children = process.descendants().toList();
+      process.destroy();
+      long deadline = System.nanoTime() + grace.toNanos();
+      while (process.isAlive() && System.nanoTime() < deadline) {
+        sleep(200);
+      }
+      if (process.isAlive()) {
+        process.destroyForcibly();
+      }
+      for (ProcessHandle c : children) {
+        if (c.isAlive()) {
+          c.destroyForcibly();
+        }
+      }
+    }
+    Files.deleteIfExists(pidFile);
+    return h.isPresent();
+  }
+
+  static boolean isPortFree(int port) {
+    try (ServerSocket s = new ServerSocket()) {
+      s.setReuseAddress(true);
+      s.bind(new InetSocketAddress("localhost", port));
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  static boolean isListening(int port) {
+    try (Socket s = new Socket()) {
+      s.connect(new InetSocketAddress("localhost", port), 500);
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    }
+  }
+}
