@@ -87,7 +87,7 @@ public final class IngestionJob {
             .setBootstrapServers(bootstrap)
             .setTopics(config.get(JobOptions.TOPIC_RAW))
             .setGroupId("tally-" + generation)
-            .setStartingOffsets(OffsetsInitializer.earliest())
+            .setStartingOffsets(startingOffsets(config.get(JobOptions.STARTING_OFFSETS)))
             .setDeserializer(deserializer)
             .setProperty("isolation.level", "read_committed")
             .setProperty("commit.offsets.on.checkpoint", "true")
@@ -124,6 +124,24 @@ public final class IngestionJob {
             KafkaSinks.tooLate(kafka, config.get(JobOptions.TOPIC_LATE)),
             aggregates,
             null));
+  }
+
+  static OffsetsInitializer startingOffsets(String spec) {
+    if ("earliest".equals(spec)) {
+      return OffsetsInitializer.earliest();
+    }
+    if ("latest".equals(spec)) {
+      return OffsetsInitializer.latest();
+    }
+    if (spec.startsWith("timestamp:")) {
+      try {
+        return OffsetsInitializer.timestamp(Long.parseLong(spec.substring("timestamp:".length())));
+      } catch (NumberFormatException e) {
+        // fall through to the error below
+      }
+    }
+    throw new IllegalArgumentException(
+        "tally.source.starting-offsets must be earliest, latest or timestamp:<epoch-ms>, not '" + spec + "'");
   }
 
   /**

@@ -46,6 +46,13 @@ public final class JobOptions {
           .defaultValue("events_late")
           .withDescription("Output topic of too-late events (Avro RawEvent, transactional).");
 
+  public static final ConfigOption<String> STARTING_OFFSETS =
+      key("tally.source.starting-offsets")
+          .stringType()
+          .defaultValue("earliest")
+          .withDescription(
+              "Where a generation without state starts reading: earliest, latest or timestamp:<epoch-ms>. A restore always continues from its checkpoint.");
+
   public static final ConfigOption<Duration> KAFKA_TRANSACTION_TIMEOUT =
       key("tally.kafka.transaction-timeout")
           .durationType()

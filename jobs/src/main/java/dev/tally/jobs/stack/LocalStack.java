@@ -70,34 +70,55 @@ public final class LocalStack {
     return kafka.isRunning(layout)
         && jobManager.isRunning(layout)
         && taskManager.isRunning(layout)
-        && ManagedProcess.isListening(layout.postgresPort());
+        && postmaster().isPresent();
   }
 
+  /** Starts the parts that are not running; parts this stack already runs are kept. */
   public void up() throws Exception {
     if (isUp()) {
       out.println("stack is already up in " + layout.dir());
       return;
     }
-    checkPortsFree();
+    boolean postgresUp = postmaster().isPresent();
+    boolean kafkaUp = kafka.isRunning(layout);
+    boolean flinkUp = jobManager.isRunning(layout) && taskManager.isRunning(layout);
+    if (!flinkUp) {
+      // a half-running Flink cluster is restarted whole
+      taskManager.stop(layout, Duration.ofSeconds(20));
+      jobManager.stop(layout, Duration.ofSeconds(20));
+    }
+    Map<Integer, String> ports = new LinkedHashMap<>();
+    if (!postgresUp) {
+      ports.put(layout.postgresPort(), "PostgreSQL (--postgres-port)");
+    }
+    if (!kafkaUp) {
+      ports.put(layout.kafkaPort(), "Kafka (--kafka-port)");
+      ports.put(layout.kafkaControllerPort(), "Kafka controller (--kafka-port + 1)");
+    }
+    if (!flinkUp) {
+      ports.put(layout.flinkRestPort(), "Flink web UI/REST (--flink-port)");
+      ports.put(layout.flinkRpcPort(), "Flink RPC (--flink-rpc-port)");
+    }
+    checkPortsFree(ports);
     Files.createDirectories(layout.logs());
     layout.save();
     long t0 = System.nanoTime();
-    startPostgres();
+    if (!postgresUp) {
+      startPostgres();
+    }
     out.printf("  postgres   up on localhost:%d%n", layout.postgresPort());
-    startKafka();
+    if (!kafkaUp) {
+      startKafka();
+    }
     out.printf("  kafka      up on %s%n", layout.kafkaBootstrap());
-    startFlink();
+    if (!flinkUp) {
+      startFlink();
+    }
     out.printf("  flink      up, web UI %s%n", layout.flinkRestUrl());
     out.printf("stack up in %.1f s (data and logs in %s)%n", (System.nanoTime() - t0) / 1e9, layout.dir());
   }
 
-  private void checkPortsFree() throws PortTakenException {
-    Map<Integer, String> ports = new LinkedHashMap<>();
-    ports.put(layout.postgresPort(), "PostgreSQL (--postgres-port)");
-    ports.put(layout.kafkaPort(), "Kafka (--kafka-port)");
-    ports.put(layout.kafkaControllerPort(), "Kafka controller (--kafka-port + 1)");
-    ports.put(layout.flinkRestPort(), "Flink web UI/REST (--flink-port)");
-    ports.put(layout.flinkRpcPort(), "Flink RPC (--flink-rpc-port)");
+  private static void checkPortsFree(Map<Integer, String> ports) throws PortTakenException {
     List<String> taken = new ArrayList<>();
     ports.forEach(
         (port, what) -> {
@@ -211,25 +232,36 @@ public final class LocalStack {
     s.execute("ALTER ROLE " + user + " PASSWORD '" + password + "'");
   }
 
+  /** The running postmaster of this stack's data folder, if any. */
+  private java.util.Optional<ProcessHandle> postmaster() {
+    try {
+      Path pidFile = postgresData().resolve("postmaster.pid");
+      if (!Files.isRegularFile(pidFile)) {
+        return java.util.Optional.empty();
+      }
+      long pid = Long.parseLong(Files.readAllLines(pidFile).get(0).strip());
+      return ProcessHandle.of(pid)
+          .filter(ProcessHandle::isAlive)
+          .filter(h -> h.info().command().map(c -> c.endsWith("/postgres")).orElse(false));
+    } catch (IOException | RuntimeException e) {
+      return java.util.Optional.empty();
+    }
+  }
+
+  /** Fast shutdown (SIGINT); pg_ctl refuses to run as root, the server itself does not mind. */
   private void stopPostgres() throws Exception {
-    if (!Files.isRegularFile(postgresData().resolve("postmaster.pid"))) {
+    java.util.Optional<ProcessHandle> pm = postmaster();
+    if (pm.isEmpty()) {
       return;
     }
-    Path pgCtl;
-    try (var found = Files.find(postgresBinaries(), 4, (p, a) -> p.getFileName().toString().equals("pg_ctl"))) {
-      pgCtl = found.findFirst().orElse(null);
+    Process kill = new ProcessBuilder("kill", "-INT", Long.toString(pm.get().pid())).start();
+    kill.waitFor(10, TimeUnit.SECONDS);
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (pm.get().isAlive() && System.nanoTime() < deadline) {
+      ManagedProcess.sleep(200);
     }
-    if (pgCtl == null) {
-      throw new IOException("cannot find pg_ctl under " + postgresBinaries());
-    }
-    Process p =
-        new ProcessBuilder(pgCtl.toString(), "-D", postgresData().toString(), "stop", "-m", "fast", "-w")
-            .redirectErrorStream(true)
-            .redirectOutput(ProcessBuilder.Redirect.appendTo(layout.logs().resolve("postgres.log").toFile()))
-            .start();
-    if (!p.waitFor(60, TimeUnit.SECONDS)) {
-      p.destroyForcibly();
-      throw new IOException("pg_ctl stop did not finish within 60 s");
+    if (pm.get().isAlive()) {
+      pm.get().destroyForcibly();
     }
   }
 
@@ -482,7 +514,7 @@ public final class LocalStack {
     if (kafka.stop(layout, Duration.ofSeconds(30))) {
       stopped.add("kafka");
     }
-    if (ManagedProcess.isListening(layout.postgresPort()) || Files.exists(postgresData().resolve("postmaster.pid"))) {
+    if (postmaster().isPresent()) {
       stopPostgres();
       stopped.add("postgres");
     }
@@ -493,7 +525,7 @@ public final class LocalStack {
   public List<String[]> status() {
     List<String[]> rows = new ArrayList<>();
     rows.add(row("kafka", kafka.isRunning(layout) && ManagedProcess.isListening(layout.kafkaPort()), layout.kafkaBootstrap()));
-    rows.add(row("postgres", ManagedProcess.isListening(layout.postgresPort()), "localhost:" + layout.postgresPort() + "/" + StackLayout.DATABASE));
+    rows.add(row("postgres", postmaster().isPresent() && ManagedProcess.isListening(layout.postgresPort()), "localhost:" + layout.postgresPort() + "/" + StackLayout.DATABASE));
     rows.add(row("flink-jobmanager", jobManager.isRunning(layout) && restGet("/overview") != null, layout.flinkRestUrl()));
     rows.add(row("flink-taskmanager", taskManager.isRunning(layout), "slots: 2"));
     return rows;

@@ -1,0 +1,124 @@
+package dev.tally.jobs.demo;
+
+import dev.tally.jobs.IngestionJob;
+import dev.tally.jobs.stack.StackLayout;
+import dev.tally.savepoints.FlinkRest;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.time.Duration;
+import java.util.List;
+
+/** Registers a generation, makes it active, and submits the ingestion job to the session cluster. */
+public final class JobSubmission {
+  private JobSubmission() {}
+
+  public static Path jobJar(Path home) throws IOException {
+    try (var files = Files.list(home.resolve("jobs/target"))) {
+      return files
+          .filter(p -> p.getFileName().toString().matches("tally-jobs-.*-job\\.jar"))
+          .findFirst()
+          .orElseThrow(() -> new IOException("no job jar in jobs/target: build with ./mvnw -DskipTests package"));
+    }
+  }
+
+  /** Registers the generation with its settings and flips the analyst views to it, in one transaction. */
+  public static void activateGeneration(Connection admin, String generation, List<String> breakdowns) throws Exception {
+    admin.setAutoCommit(false);
+    try (PreparedStatement g =
+            admin.prepareStatement(
+                "INSERT INTO tally.generations (generation, max_out_of_orderness_ms, allowed_lateness_ms, breakdowns)"
+                    + " VALUES (?, 10000, 300000, ?) ON CONFLICT (generation) DO NOTHING");
+        PreparedStatement a =
+            admin.prepareStatement(
+                "INSERT INTO tally.active_generation (singleton, generation) VALUES (true, ?)"
+                    + " ON CONFLICT (singleton) DO UPDATE SET generation = EXCLUDED.generation, switched_at = now()")) {
+      Array specs = admin.createArrayOf("text", breakdowns.toArray());
+      g.setString(1, generation);
+      g.setArray(2, specs);
+      g.executeUpdate();
+      a.setString(1, generation);
+      a.executeUpdate();
+      admin.commit();
+    } finally {
+      admin.setAutoCommit(true);
+    }
+  }
+
+  public static List<String> programArgs(
+      StackLayout layout, String generation, Duration checkpointInterval, String startingOffsets) {
+    return List.of(
+        "--tally.source.starting-offsets", startingOffsets,
+        "--tally.generation", generation,
+        "--tally.kafka.bootstrap-servers", layout.kafkaBootstrap(),
+        "--tally.postgres.url", layout.jdbcUrl(),
+        "--tally.postgres.user", StackLayout.WRITER_USER,
+        // a path, not the secret: the TaskManagers read the password from the file
+        "--tally.postgres.password-file", layout.writerPasswordFile().toString(),
+        "--tally.checkpoint-interval", checkpointInterval.toMillis() + "ms",
+        "--tally.parallelism", "2");
+  }
+
+  /**
+   * Rolls back the prepared transactions a cancelled generation left behind (a cancelled job never
+   * commits them, and nothing else would: they would hold locks and VACUUM back forever). Only for
+   * generations that will not be restored.
+   */
+  public static int rollBackAbandoned(Connection admin, String generation) throws Exception {
+    dev.tally.sinks.postgres.TransactionIds.validateName("generation", generation);
+    List<String> gids = new java.util.ArrayList<>();
+    try (PreparedStatement ps =
+        admin.prepareStatement("SELECT gid FROM pg_prepared_xacts WHERE gid LIKE ?")) {
+      ps.setString(1, "tally\\_" + generation + "\\_%");
+      try (var rs = ps.executeQuery()) {
+        while (rs.next()) {
+          gids.add(rs.getString(1));
+        }
+      }
+    }
+    for (String gid : gids) {
+      if (dev.tally.sinks.postgres.TransactionIds.parse(gid) != null) {
+        try (var s = admin.createStatement()) {
+          s.execute("ROLLBACK PREPARED '" + gid + "'");
+        }
+      }
+    }
+    return gids.size();
+  }
+
+  /** Waits until a cancelled job reached a terminal state. */
+  public static void awaitTerminal(FlinkRest flink, String jobId, Duration timeout) throws Exception {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      String state = flink.jobState(jobId);
+      if (List.of("CANCELED", "FAILED", "FINISHED").contains(state)) {
+        return;
+      }
+      Thread.sleep(300);
+    }
+    throw new IOException("job " + jobId + " did not stop within " + timeout.toSeconds() + " s");
+  }
+
+  /** Uploads and runs the job, then waits until all its tasks run. Returns the job id. */
+  public static String submit(FlinkRest flink, Path jar, List<String> args, PrintStream out) throws Exception {
+    out.println("submitting the ingestion job (" + jar.getFileName() + ") …");
+    String jarId = flink.uploadJar(jar);
+    String jobId = flink.runJar(jarId, IngestionJob.class.getName(), args, null);
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (System.nanoTime() < deadline) {
+      String state = flink.jobState(jobId);
+      if ("RUNNING".equals(state)) {
+        return jobId;
+      }
+      if ("FAILED".equals(state) || "CANCELED".equals(state) || "FINISHED".equals(state)) {
+        throw new IOException("the job is " + state + ": " + flink.rootException(jobId));
+      }
+      Thread.sleep(500);
+    }
+    throw new IOException("the job did not start within 60 s; see the web UI");
+  }
+}

@@ -1,0 +1,47 @@
+package dev.tally.savepoints;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * The Flink REST operations Tally's tooling needs. Every call has a timeout; failures are {@link
+ * IOException}s whose message says what the cluster answered.
+ */
+public interface FlinkRest {
+
+  /** Uploads a job jar and returns its id on the cluster. */
+  String uploadJar(Path jar) throws IOException;
+
+  /**
+   * Runs an uploaded jar.
+   *
+   * @param savepointPath restore from this savepoint, or null
+   * @return the job id
+   */
+  String runJar(String jarId, String entryClass, List<String> programArgs, String savepointPath)
+      throws IOException;
+
+  /** The job's state (CREATED, RUNNING, FAILED, CANCELED, FINISHED, …). */
+  String jobState(String jobId) throws IOException;
+
+  /** The job's latest root exception, or null. */
+  String rootException(String jobId) throws IOException;
+
+  /** Cancels a job (no savepoint). */
+  void cancel(String jobId) throws IOException;
+
+  /** The result of a savepoint operation. */
+  sealed interface SavepointResult {
+    record Pending() implements SavepointResult {}
+
+    record Completed(String path) implements SavepointResult {}
+
+    record Failed(String reason) implements SavepointResult {}
+  }
+
+  /** Starts stop-with-savepoint and returns the trigger id to poll. */
+  String triggerStopWithSavepoint(String jobId, String targetDirectory) throws IOException;
+
+  SavepointResult savepointStatus(String jobId, String triggerId) throws IOException;
+}
