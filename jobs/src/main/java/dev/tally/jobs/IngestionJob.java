@@ -29,8 +29,8 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
  * <p>How to run: {@code ./tally demo} runs it on the local stack; on any Flink 2.2 cluster submit
  * {@code jobs/target/tally-jobs-*-job.jar} with {@code --tally.generation g1
  * --tally.kafka.bootstrap-servers … --tally.postgres.url …} ({@link JobOptions}). Requires the
- * RocksDB state backend and a durable checkpoint directory in the cluster configuration, the
- * schema migrated, and the PostgreSQL password in {@code TALLY_PG_PASSWORD} on the TaskManagers.
+ * RocksDB state backend and a durable checkpoint directory in the cluster configuration, the schema
+ * migrated, and the PostgreSQL password in {@code TALLY_PG_PASSWORD} on the TaskManagers.
  */
 public final class IngestionJob {
   private IngestionJob() {}
@@ -141,7 +141,9 @@ public final class IngestionJob {
       }
     }
     throw new IllegalArgumentException(
-        "tally.source.starting-offsets must be earliest, latest or timestamp:<epoch-ms>, not '" + spec + "'");
+        "tally.source.starting-offsets must be earliest, latest or timestamp:<epoch-ms>, not '"
+            + spec
+            + "'");
   }
 
   /**

@@ -7,9 +7,9 @@ import java.util.List;
 import org.apache.flink.configuration.ConfigOption;
 
 /**
- * Typed configuration of the ingestion job. Pass as {@code --key value} program arguments or in
- * the Flink configuration; {@code docs/configuration.md} lists them. Secrets are not options:
- * the PostgreSQL password comes from the environment variable or file named here.
+ * Typed configuration of the ingestion job. Pass as {@code --key value} program arguments or in the
+ * Flink configuration; {@code docs/configuration.md} lists them. Secrets are not options: the
+ * PostgreSQL password comes from the environment variable or file named here.
  */
 public final class JobOptions {
   public static final ConfigOption<String> GENERATION =
@@ -26,7 +26,10 @@ public final class JobOptions {
           .withDescription("Kafka bootstrap servers.");
 
   public static final ConfigOption<String> TOPIC_RAW =
-      key("tally.topic.raw").stringType().defaultValue("events_raw").withDescription("Input topic (Avro RawEvent).");
+      key("tally.topic.raw")
+          .stringType()
+          .defaultValue("events_raw")
+          .withDescription("Input topic (Avro RawEvent).");
 
   public static final ConfigOption<String> TOPIC_ENRICHED =
       key("tally.topic.enriched")
@@ -64,7 +67,8 @@ public final class JobOptions {
       key("tally.restart-budget")
           .durationType()
           .defaultValue(Duration.ofMinutes(5))
-          .withDescription("The longest outage the job must survive without losing Kafka transactions.");
+          .withDescription(
+              "The longest outage the job must survive without losing Kafka transactions.");
 
   public static final ConfigOption<String> POSTGRES_URL =
       key("tally.postgres.url")
@@ -82,25 +86,29 @@ public final class JobOptions {
       key("tally.postgres.password-env")
           .stringType()
           .defaultValue("TALLY_PG_PASSWORD")
-          .withDescription("Environment variable holding the PostgreSQL password (on the TaskManagers).");
+          .withDescription(
+              "Environment variable holding the PostgreSQL password (on the TaskManagers).");
 
   public static final ConfigOption<String> POSTGRES_PASSWORD_FILE =
       key("tally.postgres.password-file")
           .stringType()
           .noDefaultValue()
-          .withDescription("File holding the PostgreSQL password; wins over the environment variable.");
+          .withDescription(
+              "File holding the PostgreSQL password; wins over the environment variable.");
 
   public static final ConfigOption<Duration> POSTGRES_LOCK_TIMEOUT =
       key("tally.postgres.lock-timeout")
           .durationType()
           .defaultValue(Duration.ofSeconds(10))
-          .withDescription("lock_timeout of the sink's sessions; a longer wait fails the checkpoint.");
+          .withDescription(
+              "lock_timeout of the sink's sessions; a longer wait fails the checkpoint.");
 
   public static final ConfigOption<Duration> CHECKPOINT_INTERVAL =
       key("tally.checkpoint-interval")
           .durationType()
           .defaultValue(Duration.ofSeconds(5))
-          .withDescription("Checkpoint interval: rows and freshness become visible once per interval.");
+          .withDescription(
+              "Checkpoint interval: rows and freshness become visible once per interval.");
 
   public static final ConfigOption<Duration> MAX_OUT_OF_ORDERNESS =
       key("tally.max-out-of-orderness")
@@ -118,13 +126,15 @@ public final class JobOptions {
       key("tally.source.idleness")
           .durationType()
           .defaultValue(Duration.ofSeconds(30))
-          .withDescription("A partition without records for this long stops holding the watermark back.");
+          .withDescription(
+              "A partition without records for this long stops holding the watermark back.");
 
   public static final ConfigOption<Duration> DEDUP_RETENTION =
       key("tally.dedup.retention")
           .durationType()
           .defaultValue(Duration.ofHours(24))
-          .withDescription("How long a (project, uuid) is remembered for deduplication (processing time).");
+          .withDescription(
+              "How long a (project, uuid) is remembered for deduplication (processing time).");
 
   public static final ConfigOption<List<String>> BREAKDOWNS =
       key("tally.breakdowns")
@@ -134,10 +144,7 @@ public final class JobOptions {
           .withDescription("Breakdown specs event:<prop> / person:<prop>, separated by ';'.");
 
   public static final ConfigOption<Integer> PARALLELISM =
-      key("tally.parallelism")
-          .intType()
-          .defaultValue(2)
-          .withDescription("Parallelism of the job.");
+      key("tally.parallelism").intType().defaultValue(2).withDescription("Parallelism of the job.");
 
   private JobOptions() {}
 }

@@ -134,9 +134,12 @@ class IngestionJobIT {
               assertThat(unbalancedLedgerRows()).isZero();
               assertThat(consumed()).isEqualTo(EVENTS);
             });
-    assertThat(FailOnceDeserializer.FAILURES.get()).as("the injected failure happened").isEqualTo(1);
+    assertThat(FailOnceDeserializer.FAILURES.get())
+        .as("the injected failure happened")
+        .isEqualTo(1);
 
-    job.stopWithSavepoint(false, tmp.resolve("savepoints").toUri().toString(), SavepointFormatType.CANONICAL)
+    job.stopWithSavepoint(
+            false, tmp.resolve("savepoints").toUri().toString(), SavepointFormatType.CANONICAL)
         .get();
 
     List<GeneratedEvent> all = new java.util.ArrayList<>(firstHalf);
@@ -153,10 +156,13 @@ class IngestionJobIT {
       enrichedUuids.add(AvroCodec.decode(r.value(), EnrichedEvent.class).getUuid());
     }
     Set<String> expectedUuids = new HashSet<>();
-    all.stream().filter(e -> e.kind() == GeneratedEvent.Kind.VALID).forEach(e -> expectedUuids.add(e.uuid()));
+    all.stream()
+        .filter(e -> e.kind() == GeneratedEvent.Kind.VALID)
+        .forEach(e -> expectedUuids.add(e.uuid()));
     assertThat(enriched).as("each valid event exactly once").hasSize(expectedUuids.size());
     assertThat(enrichedUuids).isEqualTo(expectedUuids);
-    assertThat(kafka.readCommitted("events_dead_letter")).hasSize(expectedLedger.get("dead_lettered").intValue());
+    assertThat(kafka.readCommitted("events_dead_letter"))
+        .hasSize(expectedLedger.get("dead_lettered").intValue());
     assertThat(kafka.readCommitted("events_late")).isEmpty();
   }
 
@@ -189,9 +195,11 @@ class IngestionJobIT {
     Map<String, Long> m = new TreeMap<>();
     m.put("consumed", (long) all.size());
     m.put("aggregated", all.stream().filter(e -> e.kind() == GeneratedEvent.Kind.VALID).count());
-    m.put("duplicates", all.stream().filter(e -> e.kind() == GeneratedEvent.Kind.DUPLICATE).count());
+    m.put(
+        "duplicates", all.stream().filter(e -> e.kind() == GeneratedEvent.Kind.DUPLICATE).count());
     m.put("too_late", 0L);
-    m.put("dead_lettered", all.stream().filter(e -> e.kind() == GeneratedEvent.Kind.INVALID).count());
+    m.put(
+        "dead_lettered", all.stream().filter(e -> e.kind() == GeneratedEvent.Kind.INVALID).count());
     return m;
   }
 
@@ -248,10 +256,12 @@ class IngestionJobIT {
   }
 
   /** The real deserializer, which throws once on the first record read after being armed. */
-  static final class FailOnceDeserializer implements KafkaRecordDeserializationSchema<ParsedRecord> {
+  static final class FailOnceDeserializer
+      implements KafkaRecordDeserializationSchema<ParsedRecord> {
     static final AtomicBoolean ARMED = new AtomicBoolean();
     static final AtomicInteger FAILURES = new AtomicInteger();
-    private final IngestionJob.ValidatingDeserializer delegate = new IngestionJob.ValidatingDeserializer();
+    private final IngestionJob.ValidatingDeserializer delegate =
+        new IngestionJob.ValidatingDeserializer();
 
     @Override
     public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<ParsedRecord> out)

@@ -39,11 +39,7 @@ class TopologyUidTest {
     }
     assertThat(uidByName)
         .containsKeys(
-            "source-events",
-            "dedup",
-            "enrich-persons",
-            "count-events-persons",
-            "sum-ledger")
+            "source-events", "dedup", "enrich-persons", "count-events-persons", "sum-ledger")
         .containsEntry("dedup", "deduplicate")
         .containsEntry("enrich-persons", "enrich with person");
     assertThat(uidByName.keySet())

@@ -36,8 +36,11 @@ public final class HttpFlinkRest implements FlinkRest {
     String boundary = "----tally" + UUID.randomUUID();
     ByteArrayOutputStream body = new ByteArrayOutputStream();
     body.writeBytes(
-        ("--" + boundary + "\r\nContent-Disposition: form-data; name=\"jarfile\"; filename=\""
-                + jar.getFileName() + "\"\r\nContent-Type: application/x-java-archive\r\n\r\n")
+        ("--"
+                + boundary
+                + "\r\nContent-Disposition: form-data; name=\"jarfile\"; filename=\""
+                + jar.getFileName()
+                + "\"\r\nContent-Type: application/x-java-archive\r\n\r\n")
             .getBytes(StandardCharsets.UTF_8));
     body.writeBytes(Files.readAllBytes(jar));
     body.writeBytes(("\r\n--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8));
@@ -53,7 +56,8 @@ public final class HttpFlinkRest implements FlinkRest {
   }
 
   @Override
-  public String runJar(String jarId, String entryClass, List<String> programArgs, String savepointPath)
+  public String runJar(
+      String jarId, String entryClass, List<String> programArgs, String savepointPath)
       throws IOException {
     Map<String, Object> request = new LinkedHashMap<>();
     request.put("entryClass", entryClass);
@@ -74,15 +78,22 @@ public final class HttpFlinkRest implements FlinkRest {
 
   @Override
   public String jobState(String jobId) throws IOException {
-    return send(HttpRequest.newBuilder(uri("/jobs/" + jobId)).GET(), "job " + jobId).path("state").asText();
+    return send(HttpRequest.newBuilder(uri("/jobs/" + jobId)).GET(), "job " + jobId)
+        .path("state")
+        .asText();
   }
 
   @Override
   public String rootException(String jobId) throws IOException {
-    JsonNode r = send(HttpRequest.newBuilder(uri("/jobs/" + jobId + "/exceptions")).GET(), "exceptions of " + jobId);
+    JsonNode r =
+        send(
+            HttpRequest.newBuilder(uri("/jobs/" + jobId + "/exceptions")).GET(),
+            "exceptions of " + jobId);
     JsonNode history = r.path("exceptionHistory").path("entries");
     if (history.isArray() && !history.isEmpty()) {
-      return history.get(0).path("exceptionName").asText() + ": " + firstLine(history.get(0).path("stacktrace").asText());
+      return history.get(0).path("exceptionName").asText()
+          + ": "
+          + firstLine(history.get(0).path("stacktrace").asText());
     }
     return null;
   }
@@ -112,13 +123,16 @@ public final class HttpFlinkRest implements FlinkRest {
   @Override
   public SavepointResult savepointStatus(String jobId, String triggerId) throws IOException {
     JsonNode r =
-        send(HttpRequest.newBuilder(uri("/jobs/" + jobId + "/savepoints/" + triggerId)).GET(), "savepoint " + triggerId);
+        send(
+            HttpRequest.newBuilder(uri("/jobs/" + jobId + "/savepoints/" + triggerId)).GET(),
+            "savepoint " + triggerId);
     if (!"COMPLETED".equals(r.path("status").path("id").asText())) {
       return new SavepointResult.Pending();
     }
     JsonNode operation = r.path("operation");
     if (operation.has("failure-cause")) {
-      return new SavepointResult.Failed(firstLine(operation.path("failure-cause").path("stack-trace").asText()));
+      return new SavepointResult.Failed(
+          firstLine(operation.path("failure-cause").path("stack-trace").asText()));
     }
     return new SavepointResult.Completed(operation.path("location").asText());
   }
@@ -132,15 +146,18 @@ public final class HttpFlinkRest implements FlinkRest {
     try {
       response =
           http.send(
-              request.timeout(timeout).build(), HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
+              request.timeout(timeout).build(),
+              HttpResponse.BodyHandlers.ofString(StandardCharsets.UTF_8));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IOException(what + ": interrupted", e);
     } catch (IOException e) {
-      throw new IOException(what + ": Flink at " + baseUrl + " did not answer (" + e.getMessage() + ")", e);
+      throw new IOException(
+          what + ": Flink at " + baseUrl + " did not answer (" + e.getMessage() + ")", e);
     }
     if (response.statusCode() >= 300) {
-      throw new IOException(what + ": Flink answered " + response.statusCode() + ": " + errors(response.body()));
+      throw new IOException(
+          what + ": Flink answered " + response.statusCode() + ": " + errors(response.body()));
     }
     String body = response.body();
     return body == null || body.isBlank() ? JSON.createObjectNode() : JSON.readTree(body);
@@ -159,7 +176,9 @@ public final class HttpFlinkRest implements FlinkRest {
             }
           }
         }
-        return sb.length() > 0 ? sb.substring(0, sb.length() - 3) : firstLine(errors.get(0).asText());
+        return sb.length() > 0
+            ? sb.substring(0, sb.length() - 3)
+            : firstLine(errors.get(0).asText());
       }
     } catch (IOException ignored) {
       // not JSON

@@ -19,6 +19,7 @@ import java.util.List;
 public final class EmbeddedPostgresDatabase implements AutoCloseable {
   public static final String WRITER_USER = "tally_job";
   public static final String ANALYST_USER = "tally_reader";
+
   /** The tests' writer password travels in this JVM system property, never in a config. */
   public static final String PASSWORD = "test-secret";
 
@@ -38,8 +39,14 @@ public final class EmbeddedPostgresDatabase implements AutoCloseable {
     SchemaMigrations.migrate(db.adminUrl(), "postgres", "postgres");
     try (Connection c = db.admin();
         Statement s = c.createStatement()) {
-      s.execute("CREATE ROLE " + WRITER_USER + " LOGIN PASSWORD '" + PASSWORD + "' IN ROLE tally_writer");
-      s.execute("CREATE ROLE " + ANALYST_USER + " LOGIN PASSWORD '" + PASSWORD + "' IN ROLE tally_analyst");
+      s.execute(
+          "CREATE ROLE " + WRITER_USER + " LOGIN PASSWORD '" + PASSWORD + "' IN ROLE tally_writer");
+      s.execute(
+          "CREATE ROLE "
+              + ANALYST_USER
+              + " LOGIN PASSWORD '"
+              + PASSWORD
+              + "' IN ROLE tally_analyst");
     }
     return db;
   }

@@ -14,17 +14,22 @@ public final class DbCommand implements Runnable {
 
   @Override
   public void run() {
-    throw new picocli.CommandLine.ParameterException(spec.commandLine(), "missing a subcommand: migrate");
+    throw new picocli.CommandLine.ParameterException(
+        spec.commandLine(), "missing a subcommand: migrate");
   }
 
-  @Command(name = "migrate", mixinStandardHelpOptions = true, description = "Apply sql/migrations (Flyway) as the database owner.")
+  @Command(
+      name = "migrate",
+      mixinStandardHelpOptions = true,
+      description = "Apply sql/migrations (Flyway) as the database owner.")
   static final class Migrate implements Callable<Integer> {
     @Mixin StackOptions options;
 
     @Override
     public Integer call() throws Exception {
       int applied = options.existingStack().migrate();
-      System.out.println(applied == 0 ? "schema is up to date" : "applied " + applied + " migration(s)");
+      System.out.println(
+          applied == 0 ? "schema is up to date" : "applied " + applied + " migration(s)");
       return 0;
     }
   }

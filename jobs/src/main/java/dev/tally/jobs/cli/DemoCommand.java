@@ -33,16 +33,29 @@ import picocli.CommandLine.Option;
 public final class DemoCommand implements Callable<Integer> {
   @Mixin StackOptions stackOptions;
 
-  @Option(names = "--events", paramLabel = "N", description = "send N events, wait until all are accounted for, then exit")
+  @Option(
+      names = "--events",
+      paramLabel = "N",
+      description = "send N events, wait until all are accounted for, then exit")
   Long events;
 
-  @Option(names = "--rate", paramLabel = "R", defaultValue = "200", description = "events per second without --events (default ${DEFAULT-VALUE})")
+  @Option(
+      names = "--rate",
+      paramLabel = "R",
+      defaultValue = "200",
+      description = "events per second without --events (default ${DEFAULT-VALUE})")
   double rate;
 
   @Option(names = "--keep", description = "leave the stack and the job running at the end")
   boolean keep;
 
-  @Option(names = "--timeout", paramLabel = "DURATION", converter = Durations.class, defaultValue = "5m", description = "how long to wait for all events to be accounted for (default ${DEFAULT-VALUE})")
+  @Option(
+      names = "--timeout",
+      paramLabel = "DURATION",
+      converter = Durations.class,
+      defaultValue = "5m",
+      description =
+          "how long to wait for all events to be accounted for (default ${DEFAULT-VALUE})")
   Duration timeout;
 
   private final PrintStream out = System.out;
@@ -56,14 +69,19 @@ public final class DemoCommand implements Callable<Integer> {
       throw new UserFacingErrors.UsageError("--rate must be positive");
     }
     StackLayout saved = StackLayout.load(stackOptions.stackDir());
-    LocalStack stack = new LocalStack(saved != null ? saved : stackOptions.layoutForUp(), StackOptions.home(), out);
+    LocalStack stack =
+        new LocalStack(
+            saved != null ? saved : stackOptions.layoutForUp(), StackOptions.home(), out);
     boolean startedStack = !stack.isUp();
     AtomicBoolean stop = new AtomicBoolean();
     Cleanup cleanup = new Cleanup(stack, startedStack);
-    Thread hook = new Thread(() -> {
-      stop.set(true);
-      cleanup.run();
-    }, "tally-demo-cleanup");
+    Thread hook =
+        new Thread(
+            () -> {
+              stop.set(true);
+              cleanup.run();
+            },
+            "tally-demo-cleanup");
     Runtime.getRuntime().addShutdownHook(hook);
     try {
       if (startedStack) {
@@ -80,21 +98,30 @@ public final class DemoCommand implements Callable<Integer> {
       // The demo's generation reads only what the demo sends, not what earlier runs left.
       long readFrom = System.currentTimeMillis() - 1000;
       try (Connection admin = stack.admin()) {
-        JobSubmission.activateGeneration(admin, generation, List.of("event:$browser", "person:plan"));
+        JobSubmission.activateGeneration(
+            admin, generation, List.of("event:$browser", "person:plan"));
       }
       FlinkRest flink = new HttpFlinkRest(layout.flinkRestUrl(), Duration.ofSeconds(20));
       String jobId =
           JobSubmission.submit(
               flink,
               JobSubmission.jobJar(StackOptions.home()),
-              JobSubmission.programArgs(layout, generation, Duration.ofSeconds(2), "timestamp:" + readFrom),
+              JobSubmission.programArgs(
+                  layout, generation, Duration.ofSeconds(2), "timestamp:" + readFrom),
               out);
       cleanup.job(flink, jobId, generation);
-      out.println("job " + jobId + " is running as generation " + generation + "; web UI " + layout.flinkRestUrl());
+      out.println(
+          "job "
+              + jobId
+              + " is running as generation "
+              + generation
+              + "; web UI "
+              + layout.flinkRestUrl());
 
       int exit = events != null ? runBounded(stack, layout, stop) : runLive(stack, layout, stop);
       if (keep) {
-        out.println("--keep: the stack and the job keep running; stop them with ./tally stack down");
+        out.println(
+            "--keep: the stack and the job keep running; stop them with ./tally stack down");
       }
       return exit;
     } finally {
@@ -105,9 +132,12 @@ public final class DemoCommand implements Callable<Integer> {
     }
   }
 
-  private int runBounded(LocalStack stack, StackLayout layout, AtomicBoolean stop) throws Exception {
+  private int runBounded(LocalStack stack, StackLayout layout, AtomicBoolean stop)
+      throws Exception {
     // Event times span the last 30 minutes, so the dashboard shows a history of windows.
-    TrafficGenerator generator = new TrafficGenerator(System.nanoTime(), Instant.now().minus(Duration.ofMinutes(30)), events / 1800.0, 500);
+    TrafficGenerator generator =
+        new TrafficGenerator(
+            System.nanoTime(), Instant.now().minus(Duration.ofMinutes(30)), events / 1800.0, 500);
     long valid;
     long duplicates;
     long invalid;
@@ -118,7 +148,9 @@ public final class DemoCommand implements Callable<Integer> {
       duplicates = producer.sent(GeneratedEvent.Kind.DUPLICATE);
       invalid = producer.sent(GeneratedEvent.Kind.INVALID);
     }
-    out.printf("sent %,d events: %,d valid, %,d retries (duplicates), %,d invalid%n", events, valid, duplicates, invalid);
+    out.printf(
+        "sent %,d events: %,d valid, %,d retries (duplicates), %,d invalid%n",
+        events, valid, duplicates, invalid);
     long deadline = System.nanoTime() + timeout.toNanos();
     Dashboard.Ledger ledger;
     try (Connection c = stack.admin()) {
@@ -128,7 +160,9 @@ public final class DemoCommand implements Callable<Integer> {
           break;
         }
         if (System.nanoTime() > deadline) {
-          out.printf("timed out after %s: only %,d of %,d events are accounted for%n", timeout, ledger.consumed(), events);
+          out.printf(
+              "timed out after %s: only %,d of %,d events are accounted for%n",
+              timeout, ledger.consumed(), events);
           return 1;
         }
         out.printf("  waiting: %,d of %,d events accounted for%n", ledger.consumed(), events);
@@ -147,7 +181,11 @@ public final class DemoCommand implements Callable<Integer> {
     out.println("accounting: " + ledger.line());
     out.printf(
         "expected:   consumed %,d = aggregated %,d + duplicates %,d + too_late 0 + dead_lettered %,d  %s%n",
-        events, valid, duplicates, invalid, matches ? "✓ every event accounted for exactly once" : "✗ MISMATCH");
+        events,
+        valid,
+        duplicates,
+        invalid,
+        matches ? "✓ every event accounted for exactly once" : "✗ MISMATCH");
     return matches ? 0 : 1;
   }
 

@@ -18,13 +18,25 @@ import picocli.CommandLine.Option;
 public final class GenerateCommand implements Callable<Integer> {
   @Mixin StackOptions stackOptions;
 
-  @Option(names = "--rate", paramLabel = "R", defaultValue = "200", description = "events per second (default ${DEFAULT-VALUE})")
+  @Option(
+      names = "--rate",
+      paramLabel = "R",
+      defaultValue = "200",
+      description = "events per second (default ${DEFAULT-VALUE})")
   double rate;
 
-  @Option(names = "--events", paramLabel = "N", required = true, description = "how many events to send")
+  @Option(
+      names = "--events",
+      paramLabel = "N",
+      required = true,
+      description = "how many events to send")
   long events;
 
-  @Option(names = "--seed", paramLabel = "S", defaultValue = "1", description = "random seed (default ${DEFAULT-VALUE})")
+  @Option(
+      names = "--seed",
+      paramLabel = "S",
+      defaultValue = "1",
+      description = "random seed (default ${DEFAULT-VALUE})")
   long seed;
 
   @Override
@@ -35,7 +47,12 @@ public final class GenerateCommand implements Callable<Integer> {
     String bootstrap = stackOptions.existingLayout().kafkaBootstrap();
     Topics.ensure(bootstrap, 2);
     try (TrafficProducer producer = new TrafficProducer(bootstrap)) {
-      producer.sendAll(new TrafficGenerator(seed, Instant.now(), rate, 500), events, rate, new AtomicBoolean(), System.out);
+      producer.sendAll(
+          new TrafficGenerator(seed, Instant.now(), rate, 500),
+          events,
+          rate,
+          new AtomicBoolean(),
+          System.out);
       System.out.printf(
           "sent %,d events: %,d valid, %,d duplicates, %,d invalid%n",
           producer.total(),

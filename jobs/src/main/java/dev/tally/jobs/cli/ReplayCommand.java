@@ -44,7 +44,8 @@ public final class ReplayCommand implements Callable<Integer> {
       defaultValue = "5m",
       converter = Durations.class,
       paramLabel = "DURATION",
-      description = "how long after its end a minute window accepts events (default: ${DEFAULT-VALUE})")
+      description =
+          "how long after its end a minute window accepts events (default: ${DEFAULT-VALUE})")
   Duration allowedLateness;
 
   @Option(

@@ -10,17 +10,22 @@ import picocli.CommandLine.Mixin;
 @Command(
     name = "stack",
     mixinStandardHelpOptions = true,
-    description = "Run a real local stack: Kafka (KRaft), PostgreSQL 17 and a Flink session cluster with its web UI.",
+    description =
+        "Run a real local stack: Kafka (KRaft), PostgreSQL 17 and a Flink session cluster with its web UI.",
     subcommands = {StackCommand.Up.class, StackCommand.Down.class, StackCommand.Status.class})
 public final class StackCommand implements Runnable {
   @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
   @Override
   public void run() {
-    throw new picocli.CommandLine.ParameterException(spec.commandLine(), "missing a subcommand: up, down or status");
+    throw new picocli.CommandLine.ParameterException(
+        spec.commandLine(), "missing a subcommand: up, down or status");
   }
 
-  @Command(name = "up", mixinStandardHelpOptions = true, description = "Start the stack (no-op when it is up).")
+  @Command(
+      name = "up",
+      mixinStandardHelpOptions = true,
+      description = "Start the stack (no-op when it is up).")
   static final class Up implements Callable<Integer> {
     @Mixin StackOptions options;
 
@@ -38,7 +43,10 @@ public final class StackCommand implements Runnable {
     }
   }
 
-  @Command(name = "down", mixinStandardHelpOptions = true, description = "Stop what 'stack up' started.")
+  @Command(
+      name = "down",
+      mixinStandardHelpOptions = true,
+      description = "Stop what 'stack up' started.")
   static final class Down implements Callable<Integer> {
     @Mixin StackOptions options;
 
@@ -46,12 +54,16 @@ public final class StackCommand implements Runnable {
     public Integer call() throws Exception {
       LocalStack stack = options.existingStack();
       List<String> stopped = stack.down();
-      System.out.println(stopped.isEmpty() ? "nothing was running" : "stopped: " + String.join(", ", stopped));
+      System.out.println(
+          stopped.isEmpty() ? "nothing was running" : "stopped: " + String.join(", ", stopped));
       return 0;
     }
   }
 
-  @Command(name = "status", mixinStandardHelpOptions = true, description = "Show each part of the stack. Exit 0 only if all are up.")
+  @Command(
+      name = "status",
+      mixinStandardHelpOptions = true,
+      description = "Show each part of the stack. Exit 0 only if all are up.")
   static final class Status implements Callable<Integer> {
     @Mixin StackOptions options;
 
@@ -69,8 +81,15 @@ public final class StackCommand implements Runnable {
       StackLayout l = stack.layout();
       System.out.println();
       System.out.println("  web UI:   " + l.flinkRestUrl());
-      System.out.println("  analyst:  PGPASSWORD=\"$(cat " + l.analystPasswordFile() + ")\" psql -h localhost -p "
-          + l.postgresPort() + " -U " + StackLayout.ANALYST_USER + " " + StackLayout.DATABASE);
+      System.out.println(
+          "  analyst:  PGPASSWORD=\"$(cat "
+              + l.analystPasswordFile()
+              + ")\" psql -h localhost -p "
+              + l.postgresPort()
+              + " -U "
+              + StackLayout.ANALYST_USER
+              + " "
+              + StackLayout.DATABASE);
       System.out.println("  logs:     " + l.logs());
       return allUp;
     }

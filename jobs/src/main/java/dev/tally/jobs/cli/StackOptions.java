@@ -8,19 +8,38 @@ import picocli.CommandLine.Option;
 
 /** Where the local stack lives and which ports it uses (shared by stack, db, demo). */
 final class StackOptions {
-  @Option(names = "--dir", paramLabel = "DIR", description = "stack folder (default: .tally/stack in the project)")
+  @Option(
+      names = "--dir",
+      paramLabel = "DIR",
+      description = "stack folder (default: .tally/stack in the project)")
   Path dir;
 
-  @Option(names = "--kafka-port", paramLabel = "PORT", description = "Kafka port (controller: +1; default ${DEFAULT-VALUE})", defaultValue = "" + StackLayout.DEFAULT_KAFKA_PORT)
+  @Option(
+      names = "--kafka-port",
+      paramLabel = "PORT",
+      description = "Kafka port (controller: +1; default ${DEFAULT-VALUE})",
+      defaultValue = "" + StackLayout.DEFAULT_KAFKA_PORT)
   int kafkaPort;
 
-  @Option(names = "--postgres-port", paramLabel = "PORT", description = "PostgreSQL port (default ${DEFAULT-VALUE})", defaultValue = "" + StackLayout.DEFAULT_POSTGRES_PORT)
+  @Option(
+      names = "--postgres-port",
+      paramLabel = "PORT",
+      description = "PostgreSQL port (default ${DEFAULT-VALUE})",
+      defaultValue = "" + StackLayout.DEFAULT_POSTGRES_PORT)
   int postgresPort;
 
-  @Option(names = "--flink-port", paramLabel = "PORT", description = "Flink web UI / REST port (default ${DEFAULT-VALUE})", defaultValue = "" + StackLayout.DEFAULT_FLINK_REST_PORT)
+  @Option(
+      names = "--flink-port",
+      paramLabel = "PORT",
+      description = "Flink web UI / REST port (default ${DEFAULT-VALUE})",
+      defaultValue = "" + StackLayout.DEFAULT_FLINK_REST_PORT)
   int flinkPort;
 
-  @Option(names = "--flink-rpc-port", paramLabel = "PORT", description = "Flink JobManager RPC port (default ${DEFAULT-VALUE})", defaultValue = "" + StackLayout.DEFAULT_FLINK_RPC_PORT)
+  @Option(
+      names = "--flink-rpc-port",
+      paramLabel = "PORT",
+      description = "Flink JobManager RPC port (default ${DEFAULT-VALUE})",
+      defaultValue = "" + StackLayout.DEFAULT_FLINK_RPC_PORT)
   int flinkRpcPort;
 
   static Path home() {
@@ -33,7 +52,8 @@ final class StackOptions {
 
   /** The layout to bring up: saved ports win only when the caller gave none. */
   StackLayout layoutForUp() {
-    return new StackLayout(stackDir(), kafkaPort, kafkaPort + 1, postgresPort, flinkPort, flinkRpcPort);
+    return new StackLayout(
+        stackDir(), kafkaPort, kafkaPort + 1, postgresPort, flinkPort, flinkRpcPort);
   }
 
   /** The layout of an existing stack, or a usage error naming the folder. */

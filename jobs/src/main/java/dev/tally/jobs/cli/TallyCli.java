@@ -9,7 +9,13 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     version = "tally 0.1.0",
     description = "Exactly-once, freshness-stamped event analytics on Apache Flink.",
-    subcommands = {DemoCommand.class, ReplayCommand.class, StackCommand.class, GenerateCommand.class, DbCommand.class})
+    subcommands = {
+      DemoCommand.class,
+      ReplayCommand.class,
+      StackCommand.class,
+      GenerateCommand.class,
+      DbCommand.class
+    })
 public final class TallyCli implements Runnable {
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

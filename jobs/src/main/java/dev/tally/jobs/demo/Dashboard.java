@@ -14,11 +14,19 @@ import java.time.format.DateTimeFormatter;
  * freshness stamp, the most recent minutes per event with completeness, and the ledger.
  */
 public final class Dashboard {
-  private static final DateTimeFormatter HMS = DateTimeFormatter.ofPattern("HH:mm:ss").withZone(ZoneOffset.UTC);
-  private static final DateTimeFormatter FULL = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss'Z'").withZone(ZoneOffset.UTC);
+  private static final DateTimeFormatter HMS =
+      DateTimeFormatter.ofPattern("HH:mm:ss").withZone(ZoneOffset.UTC);
+  private static final DateTimeFormatter FULL =
+      DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss'Z'").withZone(ZoneOffset.UTC);
 
   /** Ledger totals of the active generation. */
-  public record Ledger(long consumed, long aggregated, long duplicates, long tooLate, long deadLettered, long unbalancedRows) {
+  public record Ledger(
+      long consumed,
+      long aggregated,
+      long duplicates,
+      long tooLate,
+      long deadLettered,
+      long unbalancedRows) {
     public boolean balances() {
       return unbalancedRows == 0 && consumed == aggregated + duplicates + tooLate + deadLettered;
     }
@@ -26,7 +34,12 @@ public final class Dashboard {
     public String line() {
       return String.format(
           "consumed %,d = aggregated %,d + duplicates %,d + too_late %,d + dead_lettered %,d  %s",
-          consumed, aggregated, duplicates, tooLate, deadLettered, balances() ? "✓ balanced" : "✗ NOT BALANCED");
+          consumed,
+          aggregated,
+          duplicates,
+          tooLate,
+          deadLettered,
+          balances() ? "✓ balanced" : "✗ NOT BALANCED");
     }
   }
 
@@ -40,14 +53,17 @@ public final class Dashboard {
                     + " coalesce(sum(too_late),0), coalesce(sum(dead_lettered),0), count(*) FILTER (WHERE NOT balanced)"
                     + " FROM analytics.ledger")) {
       rs.next();
-      return new Ledger(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4), rs.getLong(5), rs.getLong(6));
+      return new Ledger(
+          rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4), rs.getLong(5), rs.getLong(6));
     }
   }
 
   public static void print(Connection c, PrintStream out, String title) throws SQLException {
     out.println("── " + title + " ── " + FULL.format(OffsetDateTime.now()));
     try (Statement s = c.createStatement()) {
-      try (ResultSet rs = s.executeQuery("SELECT generation, complete_through, final_through, staleness_seconds FROM analytics.freshness")) {
+      try (ResultSet rs =
+          s.executeQuery(
+              "SELECT generation, complete_through, final_through, staleness_seconds FROM analytics.freshness")) {
         if (rs.next()) {
           OffsetDateTime complete = rs.getObject(2, OffsetDateTime.class);
           OffsetDateTime fin = rs.getObject(3, OffsetDateTime.class);
@@ -61,7 +77,9 @@ public final class Dashboard {
           out.println("no committed watermark yet (the first checkpoint has not completed)");
         }
       }
-      out.printf("%-10s %-9s %-14s %8s %8s  %s%n", "project", "minute", "event", "events", "persons", "status");
+      out.printf(
+          "%-10s %-9s %-14s %8s %8s  %s%n",
+          "project", "minute", "event", "events", "persons", "status");
       try (ResultSet rs =
           s.executeQuery(
               "SELECT project, window_start, event, events, persons, is_complete, is_final FROM analytics.event_counts"

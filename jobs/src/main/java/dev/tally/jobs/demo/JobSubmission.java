@@ -13,7 +13,9 @@ import java.sql.PreparedStatement;
 import java.time.Duration;
 import java.util.List;
 
-/** Registers a generation, makes it active, and submits the ingestion job to the session cluster. */
+/**
+ * Registers a generation, makes it active, and submits the ingestion job to the session cluster.
+ */
 public final class JobSubmission {
   private JobSubmission() {}
 
@@ -22,12 +24,19 @@ public final class JobSubmission {
       return files
           .filter(p -> p.getFileName().toString().matches("tally-jobs-.*-job\\.jar"))
           .findFirst()
-          .orElseThrow(() -> new IOException("no job jar in jobs/target: build with ./mvnw -DskipTests package"));
+          .orElseThrow(
+              () ->
+                  new IOException(
+                      "no job jar in jobs/target: build with ./mvnw -DskipTests package"));
     }
   }
 
-  /** Registers the generation with its settings and flips the analyst views to it, in one transaction. */
-  public static void activateGeneration(Connection admin, String generation, List<String> breakdowns) throws Exception {
+  /**
+   * Registers the generation with its settings and flips the analyst views to it, in one
+   * transaction.
+   */
+  public static void activateGeneration(
+      Connection admin, String generation, List<String> breakdowns) throws Exception {
     admin.setAutoCommit(false);
     try (PreparedStatement g =
             admin.prepareStatement(
@@ -52,15 +61,23 @@ public final class JobSubmission {
   public static List<String> programArgs(
       StackLayout layout, String generation, Duration checkpointInterval, String startingOffsets) {
     return List.of(
-        "--tally.source.starting-offsets", startingOffsets,
-        "--tally.generation", generation,
-        "--tally.kafka.bootstrap-servers", layout.kafkaBootstrap(),
-        "--tally.postgres.url", layout.jdbcUrl(),
-        "--tally.postgres.user", StackLayout.WRITER_USER,
+        "--tally.source.starting-offsets",
+        startingOffsets,
+        "--tally.generation",
+        generation,
+        "--tally.kafka.bootstrap-servers",
+        layout.kafkaBootstrap(),
+        "--tally.postgres.url",
+        layout.jdbcUrl(),
+        "--tally.postgres.user",
+        StackLayout.WRITER_USER,
         // a path, not the secret: the TaskManagers read the password from the file
-        "--tally.postgres.password-file", layout.writerPasswordFile().toString(),
-        "--tally.checkpoint-interval", checkpointInterval.toMillis() + "ms",
-        "--tally.parallelism", "2");
+        "--tally.postgres.password-file",
+        layout.writerPasswordFile().toString(),
+        "--tally.checkpoint-interval",
+        checkpointInterval.toMillis() + "ms",
+        "--tally.parallelism",
+        "2");
   }
 
   /**
@@ -91,7 +108,8 @@ public final class JobSubmission {
   }
 
   /** Waits until a cancelled job reached a terminal state. */
-  public static void awaitTerminal(FlinkRest flink, String jobId, Duration timeout) throws Exception {
+  public static void awaitTerminal(FlinkRest flink, String jobId, Duration timeout)
+      throws Exception {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
       String state = flink.jobState(jobId);
@@ -104,7 +122,8 @@ public final class JobSubmission {
   }
 
   /** Uploads and runs the job, then waits until all its tasks run. Returns the job id. */
-  public static String submit(FlinkRest flink, Path jar, List<String> args, PrintStream out) throws Exception {
+  public static String submit(FlinkRest flink, Path jar, List<String> args, PrintStream out)
+      throws Exception {
     out.println("submitting the ingestion job (" + jar.getFileName() + ") …");
     String jarId = flink.uploadJar(jar);
     String jobId = flink.runJar(jarId, IngestionJob.class.getName(), args, null);

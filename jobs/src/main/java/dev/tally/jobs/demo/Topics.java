@@ -23,7 +23,8 @@ public final class Topics {
       List<NewTopic> missing = new ArrayList<>();
       for (String t : List.of(RAW, ENRICHED, DEAD_LETTER, LATE)) {
         if (!existing.contains(t)) {
-          missing.add(new NewTopic(t, t.equals(RAW) || t.equals(ENRICHED) ? partitions : 1, (short) 1));
+          missing.add(
+              new NewTopic(t, t.equals(RAW) || t.equals(ENRICHED) ? partitions : 1, (short) 1));
         }
       }
       if (!missing.isEmpty()) {

@@ -42,7 +42,12 @@ public final class TrafficProducer implements AutoCloseable {
    * Sends {@code count} events as fast as the broker takes them (or at {@code ratePerSecond} when
    * positive), printing progress; stops early when {@code stop} is set.
    */
-  public long sendAll(TrafficGenerator generator, long count, double ratePerSecond, AtomicBoolean stop, PrintStream out) {
+  public long sendAll(
+      TrafficGenerator generator,
+      long count,
+      double ratePerSecond,
+      AtomicBoolean stop,
+      PrintStream out) {
     long started = System.nanoTime();
     long n = 0;
     long lastReport = started;

@@ -18,9 +18,9 @@ import org.apache.flink.api.connector.sink2.SinkWriter;
 import org.apache.flink.api.connector.sink2.WriterInitContext;
 
 /**
- * Keeps the newest revision of every aggregate and ledger row and, at the end of the input,
- * writes {@code event_counts.csv}, {@code breakdown_counts.csv} and {@code ledger.csv} as
- * SEMANTICS.md §10 specifies (RFC 4180, minimal quoting, rows sorted by UTF-8 bytes).
+ * Keeps the newest revision of every aggregate and ledger row and, at the end of the input, writes
+ * {@code event_counts.csv}, {@code breakdown_counts.csv} and {@code ledger.csv} as SEMANTICS.md §10
+ * specifies (RFC 4180, minimal quoting, rows sorted by UTF-8 bytes).
  */
 public final class CsvTablesSink implements Sink<TallyRow> {
   private final String dir;
@@ -97,7 +97,11 @@ public final class CsvTablesSink implements Sink<TallyRow> {
                     Long.toString(r.deadLettered)));
       }
     }
-    writeCsv(dir.resolve("event_counts.csv"), "project,grain,window_start,event,events,persons", counts, 4);
+    writeCsv(
+        dir.resolve("event_counts.csv"),
+        "project,grain,window_start,event,events,persons",
+        counts,
+        4);
     writeCsv(
         dir.resolve("breakdown_counts.csv"),
         "project,window_start,event,property,value,events,persons",

@@ -12,9 +12,9 @@ import org.apache.flink.connector.file.src.reader.StreamFormat;
 import org.apache.flink.core.fs.FSDataInputStream;
 
 /**
- * Reads a JSON Lines file as SEMANTICS.md §1 splits it: records end at {@code \n} only ({@code
- * \r} stays in the line), a final {@code \n} starts no record, a last line without one is a
- * record. Each line is validated on the spot; the file is one split, so order is preserved.
+ * Reads a JSON Lines file as SEMANTICS.md §1 splits it: records end at {@code \n} only ({@code \r}
+ * stays in the line), a final {@code \n} starts no record, a last line without one is a record.
+ * Each line is validated on the spot; the file is one split, so order is preserved.
  */
 public final class JsonLinesFormat extends SimpleStreamFormat<ParsedRecord> {
   private final String fileName;

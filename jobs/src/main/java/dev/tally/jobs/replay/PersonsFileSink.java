@@ -17,7 +17,9 @@ import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.sink2.SinkWriter;
 import org.apache.flink.api.connector.sink2.WriterInitContext;
 
-/** Writes the final state of every person to {@code persons.jsonl}, sorted by (project, person_id). */
+/**
+ * Writes the final state of every person to {@code persons.jsonl}, sorted by (project, person_id).
+ */
 public final class PersonsFileSink implements Sink<PersonSnapshot> {
   private final String file;
 

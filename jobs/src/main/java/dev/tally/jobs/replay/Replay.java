@@ -3,10 +3,10 @@ package dev.tally.jobs.replay;
 import dev.tally.jobs.TallyTopology;
 import dev.tally.operators.PipelineSettings;
 import dev.tally.operators.functions.ValidEventWatermarks;
+import dev.tally.operators.json.Json;
 import dev.tally.operators.model.DeadLetterRecord;
 import dev.tally.operators.model.EnrichedRecord;
 import dev.tally.operators.model.ParsedRecord;
-import dev.tally.operators.json.Json;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.apache.flink.api.common.RuntimeExecutionMode;
@@ -62,6 +62,10 @@ public final class Replay {
   }
 
   static String deadLetterJson(DeadLetterRecord d) {
-    return "{\"reason\":" + Json.quote(d.reason) + ",\"payload\":" + Json.quote(d.payloadText()) + "}";
+    return "{\"reason\":"
+        + Json.quote(d.reason)
+        + ",\"payload\":"
+        + Json.quote(d.payloadText())
+        + "}";
   }
 }

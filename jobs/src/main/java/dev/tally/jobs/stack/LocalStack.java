@@ -33,8 +33,8 @@ import org.apache.kafka.common.Uuid;
 /**
  * The local stack of {@code ./tally stack}: a Kafka broker (KRaft, own JVM), PostgreSQL 17
  * (embedded binaries, {@code max_prepared_transactions} set) and a Flink session cluster
- * (JobManager and TaskManager JVMs, web UI). Everything lives under one folder; {@code down}
- * stops only what {@code up} started.
+ * (JobManager and TaskManager JVMs, web UI). Everything lives under one folder; {@code down} stops
+ * only what {@code up} started.
  */
 public final class LocalStack {
   private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(90);
@@ -115,7 +115,8 @@ public final class LocalStack {
       startFlink();
     }
     out.printf("  flink      up, web UI %s%n", layout.flinkRestUrl());
-    out.printf("stack up in %.1f s (data and logs in %s)%n", (System.nanoTime() - t0) / 1e9, layout.dir());
+    out.printf(
+        "stack up in %.1f s (data and logs in %s)%n", (System.nanoTime() - t0) / 1e9, layout.dir());
   }
 
   private static void checkPortsFree(Map<Integer, String> ports) throws PortTakenException {
@@ -187,7 +188,9 @@ public final class LocalStack {
   private void prepareDatabase() throws Exception {
     try (Connection c = DriverManager.getConnection(layout.adminJdbcUrl(), "postgres", "");
         Statement s = c.createStatement()) {
-      try (ResultSet rs = s.executeQuery("SELECT 1 FROM pg_database WHERE datname = '" + StackLayout.DATABASE + "'")) {
+      try (ResultSet rs =
+          s.executeQuery(
+              "SELECT 1 FROM pg_database WHERE datname = '" + StackLayout.DATABASE + "'")) {
         if (!rs.next()) {
           s.execute("CREATE DATABASE " + StackLayout.DATABASE);
         }
@@ -274,10 +277,14 @@ public final class LocalStack {
     Properties p = new Properties();
     p.setProperty("process.roles", "broker,controller");
     p.setProperty("node.id", "1");
-    p.setProperty("controller.quorum.bootstrap.servers", "localhost:" + layout.kafkaControllerPort());
+    p.setProperty(
+        "controller.quorum.bootstrap.servers", "localhost:" + layout.kafkaControllerPort());
     p.setProperty(
         "listeners",
-        "PLAINTEXT://localhost:" + layout.kafkaPort() + ",CONTROLLER://localhost:" + layout.kafkaControllerPort());
+        "PLAINTEXT://localhost:"
+            + layout.kafkaPort()
+            + ",CONTROLLER://localhost:"
+            + layout.kafkaControllerPort());
     p.setProperty("advertised.listeners", "PLAINTEXT://localhost:" + layout.kafkaPort());
     p.setProperty("controller.listener.names", "CONTROLLER");
     p.setProperty("listener.security.protocol.map", "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT");
@@ -295,23 +302,36 @@ public final class LocalStack {
     Files.writeString(
         log4j,
         "rootLogger.level = INFO\nrootLogger.appenderRef.f.ref = f\nappender.f.type = File\nappender.f.name = f\n"
-            + "appender.f.fileName = " + layout.logs().resolve("kafka.log") + "\nappender.f.layout.type = PatternLayout\n"
+            + "appender.f.fileName = "
+            + layout.logs().resolve("kafka.log")
+            + "\nappender.f.layout.type = PatternLayout\n"
             + "appender.f.layout.pattern = %d %-5p %c{1} - %m%n\n");
-    List<String> base = new ArrayList<>(List.of(java(), "-Xmx512m", "-Xms256m", ManagedProcess.marker(layout)));
+    List<String> base =
+        new ArrayList<>(List.of(java(), "-Xmx512m", "-Xms256m", ManagedProcess.marker(layout)));
     base.add("-Dlog4j2.configurationFile=" + log4j);
     base.add("-cp");
     base.add(classpath("stack/kafka-broker"));
 
     if (!Files.exists(logDir.resolve("meta.properties"))) {
       List<String> format = new ArrayList<>(base);
-      format.addAll(List.of("kafka.tools.StorageTool", "format", "--standalone", "-t", Uuid.randomUuid().toString(), "-c", config.toString()));
+      format.addAll(
+          List.of(
+              "kafka.tools.StorageTool",
+              "format",
+              "--standalone",
+              "-t",
+              Uuid.randomUuid().toString(),
+              "-c",
+              config.toString()));
       Process f =
           new ProcessBuilder(format)
               .redirectErrorStream(true)
-              .redirectOutput(ProcessBuilder.Redirect.appendTo(layout.logs().resolve("kafka.out").toFile()))
+              .redirectOutput(
+                  ProcessBuilder.Redirect.appendTo(layout.logs().resolve("kafka.out").toFile()))
               .start();
       if (!f.waitFor(60, TimeUnit.SECONDS) || f.exitValue() != 0) {
-        throw new IOException("formatting Kafka storage failed; see " + layout.logs().resolve("kafka.out"));
+        throw new IOException(
+            "formatting Kafka storage failed; see " + layout.logs().resolve("kafka.out"));
       }
     }
     List<String> server = new ArrayList<>(base);
@@ -408,7 +428,8 @@ public final class LocalStack {
         });
   }
 
-  private void startFlinkProcess(ManagedProcess process, String resourceQuery, String mainClass, String role)
+  private void startFlinkProcess(
+      ManagedProcess process, String resourceQuery, String mainClass, String role)
       throws Exception {
     String cp = classpath("stack/flink-cluster");
     List<String> resources = bashJavaUtils(cp, resourceQuery);
@@ -418,8 +439,10 @@ public final class LocalStack {
     command.addAll(FlinkJvm.OPENS);
     command.add(ManagedProcess.marker(layout));
     command.add("-Dlog.file=" + layout.logs().resolve("flink-" + role + ".log").toAbsolutePath());
-    command.add("-Dlog4j.configurationFile=" + flinkConf().resolve("log4j.properties").toAbsolutePath());
-    command.addAll(List.of("-cp", cp, mainClass, "--configDir", flinkConf().toAbsolutePath().toString()));
+    command.add(
+        "-Dlog4j.configurationFile=" + flinkConf().resolve("log4j.properties").toAbsolutePath());
+    command.addAll(
+        List.of("-cp", cp, mainClass, "--configDir", flinkConf().toAbsolutePath().toString()));
     if (resources.size() > 1) {
       for (String token : resources.get(1).split(" ")) {
         if (!token.isBlank()) {
@@ -434,8 +457,13 @@ public final class LocalStack {
   private List<String> bashJavaUtils(String cp, String query) throws Exception {
     Process p =
         new ProcessBuilder(
-                java(), "-cp", cp, "org.apache.flink.runtime.util.bash.BashJavaUtils", query,
-                "--configDir", flinkConf().toAbsolutePath().toString())
+                java(),
+                "-cp",
+                cp,
+                "org.apache.flink.runtime.util.bash.BashJavaUtils",
+                query,
+                "--configDir",
+                flinkConf().toAbsolutePath().toString())
             .redirectErrorStream(true)
             .start();
     String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -447,7 +475,8 @@ public final class LocalStack {
       }
     }
     if (results.isEmpty()) {
-      throw new IOException("Flink memory configuration failed: " + output.lines().reduce((a, b) -> b).orElse(""));
+      throw new IOException(
+          "Flink memory configuration failed: " + output.lines().reduce((a, b) -> b).orElse(""));
     }
     return results;
   }
@@ -459,7 +488,9 @@ public final class LocalStack {
               .connectTimeout(Duration.ofSeconds(2))
               .build()
               .send(
-                  HttpRequest.newBuilder(URI.create(layout.flinkRestUrl() + path)).timeout(Duration.ofSeconds(3)).build(),
+                  HttpRequest.newBuilder(URI.create(layout.flinkRestUrl() + path))
+                      .timeout(Duration.ofSeconds(3))
+                      .build(),
                   HttpResponse.BodyHandlers.ofString());
       return r.statusCode() == 200 ? r.body() : null;
     } catch (IOException e) {
@@ -487,7 +518,12 @@ public final class LocalStack {
       }
       ManagedProcess.sleep(500);
     }
-    throw new IOException(what + " did not become ready within " + STARTUP_TIMEOUT.toSeconds() + " s; see " + layout.logs());
+    throw new IOException(
+        what
+            + " did not become ready within "
+            + STARTUP_TIMEOUT.toSeconds()
+            + " s; see "
+            + layout.logs());
   }
 
   private String classpath(String module) throws IOException {
@@ -524,9 +560,21 @@ public final class LocalStack {
   /** One line per part: name, state, address. */
   public List<String[]> status() {
     List<String[]> rows = new ArrayList<>();
-    rows.add(row("kafka", kafka.isRunning(layout) && ManagedProcess.isListening(layout.kafkaPort()), layout.kafkaBootstrap()));
-    rows.add(row("postgres", postmaster().isPresent() && ManagedProcess.isListening(layout.postgresPort()), "localhost:" + layout.postgresPort() + "/" + StackLayout.DATABASE));
-    rows.add(row("flink-jobmanager", jobManager.isRunning(layout) && restGet("/overview") != null, layout.flinkRestUrl()));
+    rows.add(
+        row(
+            "kafka",
+            kafka.isRunning(layout) && ManagedProcess.isListening(layout.kafkaPort()),
+            layout.kafkaBootstrap()));
+    rows.add(
+        row(
+            "postgres",
+            postmaster().isPresent() && ManagedProcess.isListening(layout.postgresPort()),
+            "localhost:" + layout.postgresPort() + "/" + StackLayout.DATABASE));
+    rows.add(
+        row(
+            "flink-jobmanager",
+            jobManager.isRunning(layout) && restGet("/overview") != null,
+            layout.flinkRestUrl()));
     rows.add(row("flink-taskmanager", taskManager.isRunning(layout), "slots: 2"));
     return rows;
   }

@@ -15,9 +15,9 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * A background process of the local stack: started detached from the terminal ({@code setsid})
- * with its output in a log file, its pid in {@code run/<name>.pid}, and a marker argument so that
- * {@code stop} never kills a process it did not start (pids get reused).
+ * A background process of the local stack: started detached from the terminal ({@code setsid}) with
+ * its output in a log file, its pid in {@code run/<name>.pid}, and a marker argument so that {@code
+ * stop} never kills a process it did not start (pids get reused).
  */
 final class ManagedProcess {
   private final String name;

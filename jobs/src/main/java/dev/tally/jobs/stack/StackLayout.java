@@ -9,12 +9,17 @@ import java.nio.file.Path;
 import java.util.Properties;
 
 /**
- * Where the local stack keeps everything (one folder: data, logs, configuration, pids, secrets)
- * and which ports it uses. Saved by {@code stack up} so that {@code status}, {@code down} and
- * {@code demo} find the same stack.
+ * Where the local stack keeps everything (one folder: data, logs, configuration, pids, secrets) and
+ * which ports it uses. Saved by {@code stack up} so that {@code status}, {@code down} and {@code
+ * demo} find the same stack.
  */
 public record StackLayout(
-    Path dir, int kafkaPort, int kafkaControllerPort, int postgresPort, int flinkRestPort, int flinkRpcPort) {
+    Path dir,
+    int kafkaPort,
+    int kafkaControllerPort,
+    int postgresPort,
+    int flinkRestPort,
+    int flinkRpcPort) {
 
   public static final int DEFAULT_KAFKA_PORT = 19092;
   public static final int DEFAULT_KAFKA_CONTROLLER_PORT = 19093;

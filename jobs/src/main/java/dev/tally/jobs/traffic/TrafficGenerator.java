@@ -21,10 +21,19 @@ import java.util.UUID;
 public final class TrafficGenerator {
   private static final String[] PROJECTS = {"acme", "acme", "acme", "globex", "globex", "initech"};
   private static final String[] EVENTS = {
-    "$pageview", "$pageview", "$pageview", "$pageview", "$pageview", "$autocapture", "signup",
-    "purchase", "$pageleave"
+    "$pageview",
+    "$pageview",
+    "$pageview",
+    "$pageview",
+    "$pageview",
+    "$autocapture",
+    "signup",
+    "purchase",
+    "$pageleave"
   };
-  private static final String[] BROWSERS = {"Chrome", "Chrome", "Chrome", "Firefox", "Safari", "Edge"};
+  private static final String[] BROWSERS = {
+    "Chrome", "Chrome", "Chrome", "Firefox", "Safari", "Edge"
+  };
   private static final String[] PLANS = {"free", "free", "pro", "team"};
   private static final String[] PATHS = {"/", "/pricing", "/docs", "/blog", "/signup", "/app"};
 
@@ -54,7 +63,8 @@ public final class TrafficGenerator {
     double roll = random.nextDouble();
     GeneratedEvent e;
     if (roll < 0.02 && !sent.isEmpty()) {
-      GeneratedEvent original = sent.get(sent.size() - 1 - random.nextInt(Math.min(50, sent.size())));
+      GeneratedEvent original =
+          sent.get(sent.size() - 1 - random.nextInt(Math.min(50, sent.size())));
       e =
           new GeneratedEvent(
               GeneratedEvent.Kind.DUPLICATE,
@@ -83,17 +93,21 @@ public final class TrafficGenerator {
 
   private GeneratedEvent valid() {
     String project = PROJECTS[random.nextInt(PROJECTS.length)];
-    String distinctId = "user-" + (1 + (int) Math.floor(Math.pow(random.nextDouble(), 2) * personsPerProject));
+    String distinctId =
+        "user-" + (1 + (int) Math.floor(Math.pow(random.nextDouble(), 2) * personsPerProject));
     String event = EVENTS[random.nextInt(EVENTS.length)];
     String browser = BROWSERS[random.nextInt(BROWSERS.length)];
     long ts = eventTime();
     String uuid = new UUID(random.nextLong(), random.nextLong()).toString();
     Map<String, Object> props = new LinkedHashMap<>();
     props.put("$browser", browser);
-    props.put("$current_url", "https://" + project + ".example" + PATHS[random.nextInt(PATHS.length)]);
+    props.put(
+        "$current_url", "https://" + project + ".example" + PATHS[random.nextInt(PATHS.length)]);
     if ("signup".equals(event) || random.nextDouble() < 0.05) {
       props.put("$set", Map.of("plan", PLANS[random.nextInt(PLANS.length)]));
-      props.put("$set_once", Map.of("first_seen", DateTimeFormatter.ISO_INSTANT.format(Instant.ofEpochMilli(ts))));
+      props.put(
+          "$set_once",
+          Map.of("first_seen", DateTimeFormatter.ISO_INSTANT.format(Instant.ofEpochMilli(ts))));
     }
     RawEvent raw =
         RawEvent.newBuilder()
@@ -105,7 +119,14 @@ public final class TrafficGenerator {
             .setProperties(Json.write(props))
             .build();
     return new GeneratedEvent(
-        GeneratedEvent.Kind.VALID, uuid, project, event, distinctId, ts, browser, AvroCodec.encode(raw));
+        GeneratedEvent.Kind.VALID,
+        uuid,
+        project,
+        event,
+        distinctId,
+        ts,
+        browser,
+        AvroCodec.encode(raw));
   }
 
   private GeneratedEvent invalid() {
@@ -120,7 +141,8 @@ public final class TrafficGenerator {
                       .setProject("acme")
                       .setEvent("$pageview")
                       .setDistinctId("user-1")
-                      .setTimestamp(DateTimeFormatter.ISO_INSTANT.format(Instant.ofEpochMilli(eventTime())))
+                      .setTimestamp(
+                          DateTimeFormatter.ISO_INSTANT.format(Instant.ofEpochMilli(eventTime())))
                       .build());
       case 1 ->
           bytes =
@@ -129,10 +151,14 @@ public final class TrafficGenerator {
                       .setUuid(uuid)
                       .setProject("acme")
                       .setDistinctId("user-2")
-                      .setTimestamp(DateTimeFormatter.ISO_INSTANT.format(Instant.ofEpochMilli(eventTime())))
+                      .setTimestamp(
+                          DateTimeFormatter.ISO_INSTANT.format(Instant.ofEpochMilli(eventTime())))
                       .build());
-      default -> bytes = "{\"this is\": \"json, not avro\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      default ->
+          bytes =
+              "{\"this is\": \"json, not avro\"}".getBytes(java.nio.charset.StandardCharsets.UTF_8);
     }
-    return new GeneratedEvent(GeneratedEvent.Kind.INVALID, uuid, "_invalid", "", "user-x", 0, null, bytes);
+    return new GeneratedEvent(
+        GeneratedEvent.Kind.INVALID, uuid, "_invalid", "", "user-x", 0, null, bytes);
   }
 }

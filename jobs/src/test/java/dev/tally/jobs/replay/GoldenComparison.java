@@ -15,9 +15,9 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * Compares replay output with golden files the way shared/tools/compare.py (the acceptance
- * check) does: CSV bytes after CRLF→LF, JSON Lines as type-strict JSON values in order, dead
- * letters as a multiset of (reason, payload).
+ * Compares replay output with golden files the way shared/tools/compare.py (the acceptance check)
+ * does: CSV bytes after CRLF→LF, JSON Lines as type-strict JSON values in order, dead letters as a
+ * multiset of (reason, payload).
  */
 final class GoldenComparison {
   private GoldenComparison() {}
@@ -72,7 +72,12 @@ final class GoldenComparison {
     List<Object> a = readJsonLines(actual);
     for (int i = 0; i < Math.min(e.size(), a.size()); i++) {
       if (!jsonEquals(e.get(i), a.get(i))) {
-        return "object " + (i + 1) + "\n  expected: " + Json.write(e.get(i)) + "\n  actual:   " + Json.write(a.get(i));
+        return "object "
+            + (i + 1)
+            + "\n  expected: "
+            + Json.write(e.get(i))
+            + "\n  actual:   "
+            + Json.write(a.get(i));
       }
     }
     return e.size() == a.size() ? null : e.size() + " objects expected, " + a.size() + " actual";

@@ -23,7 +23,14 @@ class GoldenReplayTest {
   @ValueSource(strings = {"basic", "late", "invalid", "identify"})
   void shouldReproduceGoldenScenario(String scenario) throws Exception {
     Path fixture = fixture(scenario);
-    List<String> args = new ArrayList<>(List.of("replay", "--input", fixture.resolve("events.jsonl").toString(), "--out", out.toString()));
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "replay",
+                "--input",
+                fixture.resolve("events.jsonl").toString(),
+                "--out",
+                out.toString()));
     for (String token : Files.readAllLines(fixture.resolve("args.txt"))) {
       if (!token.isBlank()) {
         args.add(token);
@@ -39,7 +46,13 @@ class GoldenReplayTest {
   void shouldReportAMismatchWhenTheOutputDiffers() throws Exception {
     Path fixture = fixture("basic");
     // Without the fixture's breakdowns, breakdown_counts.csv must come out different.
-    int exit = TallyCli.execute("replay", "--input", fixture.resolve("events.jsonl").toString(), "--out", out.toString());
+    int exit =
+        TallyCli.execute(
+            "replay",
+            "--input",
+            fixture.resolve("events.jsonl").toString(),
+            "--out",
+            out.toString());
 
     assertThat(exit).isZero();
     assertThat(GoldenComparison.compare(fixture.resolve("expected"), out))

@@ -31,22 +31,46 @@ class ReplayCommandTest {
   @Test
   void shouldRejectABreakdownWithoutEventOrPersonPrefix() throws Exception {
     Path input = Files.writeString(tmp.resolve("in.jsonl"), "");
-    Run r = run("replay", "--input", input.toString(), "--out", tmp.resolve("o").toString(), "--breakdown", "plan");
+    Run r =
+        run(
+            "replay",
+            "--input",
+            input.toString(),
+            "--out",
+            tmp.resolve("o").toString(),
+            "--breakdown",
+            "plan");
     assertThat(r.exit()).isEqualTo(2);
-    assertThat(r.err()).contains("--breakdown 'plan' must start with 'event:' or 'person:'").doesNotContain("Exception");
+    assertThat(r.err())
+        .contains("--breakdown 'plan' must start with 'event:' or 'person:'")
+        .doesNotContain("Exception");
   }
 
   @Test
   void shouldRejectAMalformedDuration() throws Exception {
     Path input = Files.writeString(tmp.resolve("in.jsonl"), "");
-    Run r = run("replay", "--input", input.toString(), "--out", tmp.resolve("o").toString(), "--allowed-lateness", "5 minutes");
+    Run r =
+        run(
+            "replay",
+            "--input",
+            input.toString(),
+            "--out",
+            tmp.resolve("o").toString(),
+            "--allowed-lateness",
+            "5 minutes");
     assertThat(r.exit()).isEqualTo(2);
     assertThat(r.err()).contains("'5 minutes' is not a duration").doesNotContain("\tat ");
   }
 
   @Test
   void shouldRejectAnUnreadableInput() {
-    Run r = run("replay", "--input", tmp.resolve("missing.jsonl").toString(), "--out", tmp.resolve("o").toString());
+    Run r =
+        run(
+            "replay",
+            "--input",
+            tmp.resolve("missing.jsonl").toString(),
+            "--out",
+            tmp.resolve("o").toString());
     assertThat(r.exit()).isEqualTo(2);
     assertThat(r.err()).contains("cannot read input file").doesNotContain("\tat ");
   }
@@ -70,7 +94,8 @@ class ReplayCommandTest {
     Path input = Files.writeString(tmp.resolve("in.jsonl"), "\n" + valid);
     Path out = tmp.resolve("o");
     assertThat(run("replay", "--input", input.toString(), "--out", out.toString()).exit()).isZero();
-    assertThat(Files.readString(out.resolve("dead_letter.jsonl"))).isEqualTo("{\"reason\":\"malformed\",\"payload\":\"\"}\n");
+    assertThat(Files.readString(out.resolve("dead_letter.jsonl")))
+        .isEqualTo("{\"reason\":\"malformed\",\"payload\":\"\"}\n");
     assertThat(Files.readString(out.resolve("event_counts.csv")))
         .contains("acme,minute,2026-11-23T10:00:00Z,e,1,1");
   }

@@ -15,8 +15,8 @@ import org.apache.flink.util.Collector;
  * Keeps one aggregate row (keyed by {@link TallyRow#key()}): the number of events and of distinct
  * person_ids, and emits the row with absolute values and a higher revision on every change, so
  * late-but-allowed events revise it (SEMANTICS.md §6). When the watermark passes window end +
- * allowed lateness no on-time event can arrive any more: an event-time timer then clears the
- * row's state.
+ * allowed lateness no on-time event can arrive any more: an event-time timer then clears the row's
+ * state.
  */
 public class CountEventsAndPersons extends KeyedProcessFunction<String, Contribution, TallyRow> {
   private final long allowedLatenessMillis;

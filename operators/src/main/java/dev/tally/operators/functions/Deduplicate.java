@@ -13,10 +13,10 @@ import org.apache.flink.util.Collector;
 
 /**
  * Drops repeated (project, uuid) keys (SEMANTICS.md §3). Keyed by {@link ValidEvent#dedupKey()}.
- * The first record wins; later ones are counted under their own hour as duplicates. Retention
- * is processing-time state TTL (an entry lives {@code retention} after it was written); {@code
- * null} keeps entries forever, as replay requires. On RocksDB, expired entries are removed by
- * the compaction filter, so state stays bounded without timers.
+ * The first record wins; later ones are counted under their own hour as duplicates. Retention is
+ * processing-time state TTL (an entry lives {@code retention} after it was written); {@code null}
+ * keeps entries forever, as replay requires. On RocksDB, expired entries are removed by the
+ * compaction filter, so state stays bounded without timers.
  */
 public class Deduplicate extends KeyedProcessFunction<String, ValidEvent, ValidEvent> {
   private final Duration retention;

@@ -18,11 +18,11 @@ import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 
 /**
- * Resolves each event's person and applies its person updates (SEMANTICS.md §4), keyed by
- * project: a project's persons live in one key group, so a merge across distinct_ids is one
- * synchronous, deterministic state change (docs/decisions.md, "person state keyed by project").
- * State: {@code distinct_id → person_id} and {@code person_id → PersonState} (Avro, evolvable).
- * Too-late events update persons too; lateness is decided downstream.
+ * Resolves each event's person and applies its person updates (SEMANTICS.md §4), keyed by project:
+ * a project's persons live in one key group, so a merge across distinct_ids is one synchronous,
+ * deterministic state change (docs/decisions.md, "person state keyed by project"). State: {@code
+ * distinct_id → person_id} and {@code person_id → PersonState} (Avro, evolvable). Too-late events
+ * update persons too; lateness is decided downstream.
  */
 public class EnrichWithPerson extends KeyedProcessFunction<String, ValidEvent, EnrichedRecord> {
   private final boolean emitSnapshots;

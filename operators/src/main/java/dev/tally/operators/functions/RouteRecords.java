@@ -9,8 +9,8 @@ import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
 
 /**
- * Splits parsed records: valid events continue; dead letters go to {@link Tags#DEAD_LETTERS}.
- * Every record is counted as consumed in the ledger here, where it enters the pipeline.
+ * Splits parsed records: valid events continue; dead letters go to {@link Tags#DEAD_LETTERS}. Every
+ * record is counted as consumed in the ledger here, where it enters the pipeline.
  */
 public class RouteRecords extends ProcessFunction<ParsedRecord, ValidEvent> {
   private transient Counter deadLetters;

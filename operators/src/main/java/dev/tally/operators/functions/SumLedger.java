@@ -21,8 +21,7 @@ public class SumLedger extends KeyedProcessFunction<String, LedgerEntry, TallyRo
   }
 
   @Override
-  public void processElement(LedgerEntry e, Context ctx, Collector<TallyRow> out)
-      throws Exception {
+  public void processElement(LedgerEntry e, Context ctx, Collector<TallyRow> out) throws Exception {
     TallyRow current = row.value();
     if (current == null) {
       current = TallyRow.ledger(e.project, e.hourStart);

@@ -8,8 +8,7 @@ import org.apache.flink.util.OutputTag;
 
 /** Side outputs of the pipeline's operators. */
 public final class Tags {
-  public static final OutputTag<DeadLetterRecord> DEAD_LETTERS =
-      new OutputTag<>("dead-letters") {};
+  public static final OutputTag<DeadLetterRecord> DEAD_LETTERS = new OutputTag<>("dead-letters") {};
   public static final OutputTag<LedgerEntry> LEDGER = new OutputTag<>("ledger") {};
   public static final OutputTag<EnrichedRecord> TOO_LATE = new OutputTag<>("too-late") {};
   public static final OutputTag<PersonSnapshot> PERSONS = new OutputTag<>("persons") {};

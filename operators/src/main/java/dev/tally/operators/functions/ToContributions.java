@@ -3,8 +3,8 @@ package dev.tally.operators.functions;
 import dev.tally.operators.json.Json;
 import dev.tally.operators.json.JsonNumber;
 import dev.tally.operators.model.EnrichedRecord;
-import dev.tally.operators.model.Times;
 import dev.tally.operators.model.TallyRow;
+import dev.tally.operators.model.Times;
 import dev.tally.operators.model.ValidEvent;
 import java.util.List;
 import java.util.Map;
@@ -12,8 +12,8 @@ import org.apache.flink.api.common.functions.FlatMapFunction;
 import org.apache.flink.util.Collector;
 
 /**
- * Fans an on-time event out to the rows it counts in (SEMANTICS.md §7): its minute and hour
- * {@code event_counts} rows and one hour {@code breakdown_counts} row per configured breakdown.
+ * Fans an on-time event out to the rows it counts in (SEMANTICS.md §7): its minute and hour {@code
+ * event_counts} rows and one hour {@code breakdown_counts} row per configured breakdown.
  */
 public class ToContributions implements FlatMapFunction<EnrichedRecord, Contribution> {
   private final List<String> breakdowns;
@@ -28,7 +28,8 @@ public class ToContributions implements FlatMapFunction<EnrichedRecord, Contribu
     long minute = Times.minuteStart(e.timestampMillis);
     long hour = Times.hourStart(e.timestampMillis);
     out.collect(
-        new Contribution(TallyRow.eventCount(e.project, TallyRow.MINUTE, minute, e.event), r.personId));
+        new Contribution(
+            TallyRow.eventCount(e.project, TallyRow.MINUTE, minute, e.event), r.personId));
     out.collect(
         new Contribution(TallyRow.eventCount(e.project, TallyRow.HOUR, hour, e.event), r.personId));
     if (breakdowns.isEmpty()) {

@@ -28,8 +28,8 @@ public final class ValidEventWatermarks implements WatermarkGenerator<ParsedReco
    *
    * @param emitOnEveryEvent true for replay (a watermark after every record); false for the
    *     streaming job (periodic emission, cheaper)
-   * @param idleness partitions without records for this long stop holding the watermark back;
-   *     null disables
+   * @param idleness partitions without records for this long stop holding the watermark back; null
+   *     disables
    */
   public static WatermarkStrategy<ParsedRecord> strategy(
       Duration outOfOrderness, boolean emitOnEveryEvent, Duration idleness) {

@@ -7,9 +7,9 @@ import java.util.Map;
 
 /**
  * A strict, small JSON reader and compact writer with the properties Tally's contract needs and
- * general-purpose libraries don't give together: numbers keep their literal text, objects keep
- * key order (a repeated key keeps its first position and takes the last value), lone surrogate
- * escapes and NaN/Infinity are rejected, and output leaves non-ASCII characters unescaped.
+ * general-purpose libraries don't give together: numbers keep their literal text, objects keep key
+ * order (a repeated key keeps its first position and takes the last value), lone surrogate escapes
+ * and NaN/Infinity are rejected, and output leaves non-ASCII characters unescaped.
  *
  * <p>Values are {@link Map} (a {@link LinkedHashMap}), {@link List}, {@link String}, {@link
  * JsonNumber}, {@link Boolean} and {@link #NULL}.

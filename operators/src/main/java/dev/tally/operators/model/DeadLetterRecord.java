@@ -12,6 +12,7 @@ import java.util.Objects;
 public class DeadLetterRecord {
   public String reason;
   public byte[] payload;
+
   /** Where the record came from (file line or topic/partition@offset), for operators. */
   public String source;
 

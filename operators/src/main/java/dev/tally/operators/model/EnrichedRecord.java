@@ -9,6 +9,7 @@ import java.util.Objects;
 public class EnrichedRecord {
   public ValidEvent event;
   public String personId;
+
   /** The person's properties after this event's updates, compact JSON. */
   public String personPropertiesJson;
 

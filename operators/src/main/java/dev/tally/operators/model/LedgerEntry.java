@@ -1,9 +1,9 @@
 package dev.tally.operators.model;
 
 /**
- * A change to one ledger row (SEMANTICS.md §8). Each input record contributes {@code consumed}
- * once where it is read and exactly one outcome where it is decided; the ledger sums them
- * independently, so an imbalance is a real finding, not a tautology.
+ * A change to one ledger row (SEMANTICS.md §8). Each input record contributes {@code consumed} once
+ * where it is read and exactly one outcome where it is decided; the ledger sums them independently,
+ * so an imbalance is a real finding, not a tautology.
  */
 public class LedgerEntry {
   /** Dead letters are accounted under this project, which no valid project can be named. */

@@ -5,8 +5,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A person's state after a change, or its removal after a merge; the replay's persons.jsonl is
- * the last snapshot of each person (SEMANTICS.md §10).
+ * A person's state after a change, or its removal after a merge; the replay's persons.jsonl is the
+ * last snapshot of each person (SEMANTICS.md §10).
  */
 public class PersonSnapshot {
   public String project;
@@ -14,6 +14,7 @@ public class PersonSnapshot {
   public List<String> distinctIds = new ArrayList<>();
   public String propertiesJson;
   public boolean identified;
+
   /** True when the person was merged into another and no longer exists. */
   public boolean removed;
 

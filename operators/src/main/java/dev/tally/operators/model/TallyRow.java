@@ -20,8 +20,10 @@ public class TallyRow {
 
   public Table table;
   public String project;
+
   /** minute or hour (event_counts); hour (breakdown_counts); null (ledger). */
   public String grain;
+
   /** Window start (aggregates) or hour start (ledger; {@link LedgerEntry#NO_HOUR} for none). */
   public long windowStart;
 
@@ -75,7 +77,11 @@ public class TallyRow {
   /** The identity of the row (everything but values and revision). */
   public String key() {
     StringBuilder sb = new StringBuilder(64);
-    sb.append(table.ordinal()).append('\u0000').append(project).append('\u0000').append(windowStart);
+    sb.append(table.ordinal())
+        .append('\u0000')
+        .append(project)
+        .append('\u0000')
+        .append(windowStart);
     if (table != Table.LEDGER) {
       sb.append('\u0000').append(grain).append('\u0000').append(event);
     }

@@ -4,7 +4,9 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 
-/** UTC window arithmetic and the instant format of SEMANTICS.md §10 ({@code YYYY-MM-DDTHH:MM:SSZ}). */
+/**
+ * UTC window arithmetic and the instant format of SEMANTICS.md §10 ({@code YYYY-MM-DDTHH:MM:SSZ}).
+ */
 public final class Times {
   public static final long MINUTE_MS = 60_000L;
   public static final long HOUR_MS = 3_600_000L;

@@ -3,8 +3,8 @@ package dev.tally.operators.model;
 import java.util.Comparator;
 
 /**
- * Orders strings by their UTF-8 bytes, which is code point order. Java's {@code compareTo}
- * compares UTF-16 units and disagrees for characters above U+FFFF.
+ * Orders strings by their UTF-8 bytes, which is code point order. Java's {@code compareTo} compares
+ * UTF-16 units and disagrees for characters above U+FFFF.
  */
 public final class Utf8Order {
   public static final Comparator<String> COMPARATOR = Utf8Order::compare;

@@ -3,23 +3,30 @@ package dev.tally.operators.model;
 import java.util.Objects;
 
 /**
- * An event that passed validation (SEMANTICS.md §1). Flink POJO: public fields, no-arg
- * constructor. {@code uuid} and {@code timestamp} are kept verbatim; {@code propertiesJson} is the
- * compact JSON of the properties object ({@code {}} when absent).
+ * An event that passed validation (SEMANTICS.md §1). Flink POJO: public fields, no-arg constructor.
+ * {@code uuid} and {@code timestamp} are kept verbatim; {@code propertiesJson} is the compact JSON
+ * of the properties object ({@code {}} when absent).
  */
 public class ValidEvent {
   public String uuid;
   public String project;
   public String event;
   public String distinctId;
+
   /** RFC 3339 text exactly as received. */
   public String timestamp;
+
   /** The instant of {@link #timestamp}, truncated to milliseconds. */
   public long timestampMillis;
+
   public String propertiesJson;
+
   /** Whether the input had a properties field (late output reproduces the original). */
   public boolean propertiesPresent;
-  /** Unknown top-level fields as a compact JSON object, or null; only the late output keeps them. */
+
+  /**
+   * Unknown top-level fields as a compact JSON object, or null; only the late output keeps them.
+   */
   public String unknownFieldsJson;
 
   public ValidEvent() {}
@@ -50,6 +57,16 @@ public class ValidEvent {
 
   @Override
   public String toString() {
-    return "ValidEvent{" + project + "/" + uuid + " " + event + " " + distinctId + " " + timestamp + "}";
+    return "ValidEvent{"
+        + project
+        + "/"
+        + uuid
+        + " "
+        + event
+        + " "
+        + distinctId
+        + " "
+        + timestamp
+        + "}";
   }
 }

@@ -96,8 +96,7 @@ public final class PersonModel {
     return null;
   }
 
-  private static PersonState create(Store store, ValidEvent e, String distinctId)
-      throws Exception {
+  private static PersonState create(Store store, ValidEvent e, String distinctId) throws Exception {
     PersonState p =
         PersonState.newBuilder()
             .setPersonId(PersonIds.personId(e.project, distinctId))
@@ -138,7 +137,8 @@ public final class PersonModel {
     }
     Map<String, Object> p = new LinkedHashMap<>(Json.parseTrustedObject(personPropertiesJson));
     if (setOnce instanceof Map<?, ?> m) {
-      ((Map<String, Object>) m).forEach(p::putIfAbsent); // JSON null is Json.NULL, so it counts as present
+      ((Map<String, Object>) m)
+          .forEach(p::putIfAbsent); // JSON null is Json.NULL, so it counts as present
     }
     if (set instanceof Map<?, ?> m) {
       p.putAll((Map<String, Object>) m);

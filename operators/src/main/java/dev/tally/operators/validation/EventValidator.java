@@ -205,7 +205,9 @@ public final class EventValidator {
         && !isBoundedString(p.get("$anon_distinct_id"))) {
       return false;
     }
-    if ("$create_alias".equals(event) && p.containsKey("alias") && !isBoundedString(p.get("alias"))) {
+    if ("$create_alias".equals(event)
+        && p.containsKey("alias")
+        && !isBoundedString(p.get("alias"))) {
       return false;
     }
     return true;

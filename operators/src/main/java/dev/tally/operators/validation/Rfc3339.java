@@ -4,9 +4,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * RFC 3339 {@code date-time} as SEMANTICS.md §1 narrows it: {@code T}/{@code t} separator,
- * seconds required (60 rejected), any fraction length truncated to milliseconds, zone {@code Z},
- * {@code z} or {@code ±HH:MM} with hours 00–23, instant in [2000-01-01, 2100-01-01).
+ * RFC 3339 {@code date-time} as SEMANTICS.md §1 narrows it: {@code T}/{@code t} separator, seconds
+ * required (60 rejected), any fraction length truncated to milliseconds, zone {@code Z}, {@code z}
+ * or {@code ±HH:MM} with hours 00–23, instant in [2000-01-01, 2100-01-01).
  */
 public final class Rfc3339 {
   private static final Pattern DATE_TIME =

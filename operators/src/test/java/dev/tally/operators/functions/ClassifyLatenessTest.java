@@ -15,9 +15,12 @@ import org.junit.jupiter.api.Test;
 class ClassifyLatenessTest {
   @Test
   void shouldJudgeLatenessOnTheMinuteWindowWithAnInclusiveBoundary() throws Exception {
-    var h = new OneInputStreamOperatorTestHarness<>(new ProcessOperator<>(new ClassifyLateness(Duration.ofMinutes(5))));
+    var h =
+        new OneInputStreamOperatorTestHarness<>(
+            new ProcessOperator<>(new ClassifyLateness(Duration.ofMinutes(5))));
     h.open();
-    EnrichedRecord first = new EnrichedRecord(event(uuid(1), "u", "2026-11-23T10:03:59.999Z", "{}"), "p", "{}");
+    EnrichedRecord first =
+        new EnrichedRecord(event(uuid(1), "u", "2026-11-23T10:03:59.999Z", "{}"), "p", "{}");
     long boundary = Rfc3339.parseMillis("2026-11-23T10:09:00Z"); // minute end 10:04 + 5 min
 
     h.processWatermark(new Watermark(boundary - 1));
@@ -28,7 +31,9 @@ class ClassifyLatenessTest {
     h.processElement(first, 0);
     assertThat(h.extractOutputValues()).hasSize(1);
     assertThat(h.getSideOutput(Tags.TOO_LATE)).hasSize(1);
-    assertThat(h.getSideOutput(Tags.LEDGER)).extracting(r -> r.getValue().tooLate).containsExactly(0, 1);
+    assertThat(h.getSideOutput(Tags.LEDGER))
+        .extracting(r -> r.getValue().tooLate)
+        .containsExactly(0, 1);
     h.close();
   }
 

@@ -36,7 +36,9 @@ class CountEventsAndPersonsTest {
 
     long cleanup = MINUTE + 60_000 + 300_000; // window end + allowed lateness
     h.processWatermark(new Watermark(cleanup - 1));
-    assertThat(h.numKeyedStateEntries()).as("state kept while the window may still change").isPositive();
+    assertThat(h.numKeyedStateEntries())
+        .as("state kept while the window may still change")
+        .isPositive();
     h.processWatermark(new Watermark(cleanup));
     assertThat(h.numKeyedStateEntries()).isZero();
     assertThat(h.numEventTimeTimers()).isZero();

@@ -13,11 +13,13 @@ import org.junit.jupiter.api.Test;
 
 class DeduplicateTest {
 
-  private static KeyedOneInputStreamOperatorTestHarness<String, ValidEvent, ValidEvent> harness(Duration retention)
-      throws Exception {
+  private static KeyedOneInputStreamOperatorTestHarness<String, ValidEvent, ValidEvent> harness(
+      Duration retention) throws Exception {
     var h =
         new KeyedOneInputStreamOperatorTestHarness<>(
-            new KeyedProcessOperator<>(new Deduplicate(retention)), ValidEvent::dedupKey, Types.STRING);
+            new KeyedProcessOperator<>(new Deduplicate(retention)),
+            ValidEvent::dedupKey,
+            Types.STRING);
     h.open();
     return h;
   }
@@ -26,14 +28,17 @@ class DeduplicateTest {
   void shouldPassTheFirstCopyAndCountLaterCopiesCaseInsensitively() throws Exception {
     try (var h = harness(Duration.ofHours(24))) {
       h.processElement(event(uuid(1), "u", "2026-11-23T10:00:00Z", "{}"), 1);
-      h.processElement(event(uuid(1).toUpperCase(), "u", "2026-11-23T11:30:00Z", "{\"$set\":{\"a\":1}}"), 2);
+      h.processElement(
+          event(uuid(1).toUpperCase(), "u", "2026-11-23T11:30:00Z", "{\"$set\":{\"a\":1}}"), 2);
 
       assertThat(h.extractOutputValues()).hasSize(1);
       var ledger = h.getSideOutput(Tags.LEDGER);
       assertThat(ledger).hasSize(1);
       var entry = ledger.peek().getValue();
       assertThat(entry.duplicates).isEqualTo(1);
-      assertThat(entry.hourStart).as("a duplicate counts under its own hour").isEqualTo(dev.tally.operators.validation.Rfc3339.parseMillis("2026-11-23T11:00:00Z"));
+      assertThat(entry.hourStart)
+          .as("a duplicate counts under its own hour")
+          .isEqualTo(dev.tally.operators.validation.Rfc3339.parseMillis("2026-11-23T11:00:00Z"));
     }
   }
 
@@ -51,7 +56,9 @@ class DeduplicateTest {
       h.setStateTtlProcessingTime(Duration.ofDays(400).toMillis());
       h.processElement(event(uuid(3), "u", "2026-11-23T10:00:00Z", "{}"), 2);
       assertThat(h.extractOutputValues()).hasSize(1);
-      assertThat(h.numEventTimeTimers() + h.numProcessingTimeTimers()).as("no timers needed").isZero();
+      assertThat(h.numEventTimeTimers() + h.numProcessingTimeTimers())
+          .as("no timers needed")
+          .isZero();
     }
   }
 }

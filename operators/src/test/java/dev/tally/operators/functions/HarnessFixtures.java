@@ -9,9 +9,17 @@ final class HarnessFixtures {
 
   static ValidEvent event(String uuid, String distinctId, String timestamp, String properties) {
     String line =
-        "{\"uuid\":\"" + uuid + "\",\"project\":\"acme\",\"event\":\"$pageview\",\"distinct_id\":\""
-            + distinctId + "\",\"timestamp\":\"" + timestamp + "\",\"properties\":" + properties + "}";
-    ValidEvent e = EventValidator.parseJsonLine(line.getBytes(StandardCharsets.UTF_8), "test").valid;
+        "{\"uuid\":\""
+            + uuid
+            + "\",\"project\":\"acme\",\"event\":\"$pageview\",\"distinct_id\":\""
+            + distinctId
+            + "\",\"timestamp\":\""
+            + timestamp
+            + "\",\"properties\":"
+            + properties
+            + "}";
+    ValidEvent e =
+        EventValidator.parseJsonLine(line.getBytes(StandardCharsets.UTF_8), "test").valid;
     if (e == null) {
       throw new IllegalArgumentException("fixture is invalid: " + line);
     }

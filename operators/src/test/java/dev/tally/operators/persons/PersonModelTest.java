@@ -39,7 +39,8 @@ class PersonModelTest {
         }
       };
 
-  private PersonModel.Outcome apply(String event, String distinctId, String props) throws Exception {
+  private PersonModel.Outcome apply(String event, String distinctId, String props)
+      throws Exception {
     String line =
         String.format(
             "{\"uuid\":\"00000000-0000-4000-8000-%012d\",\"project\":\"acme\",\"event\":\"%s\",\"distinct_id\":\"%s\",\"timestamp\":\"2026-11-23T10:00:00Z\",\"properties\":%s}",
@@ -51,13 +52,19 @@ class PersonModelTest {
   @Test
   void shouldDeriveUuidV5PersonIds() {
     // Same value as the golden fixtures (acme/user-1).
-    assertThat(PersonIds.personId("acme", "user-1")).isEqualTo("6627c1d2-7efb-55fd-ab17-8c8ae43c2508");
+    assertThat(PersonIds.personId("acme", "user-1"))
+        .isEqualTo("6627c1d2-7efb-55fd-ab17-8c8ae43c2508");
   }
 
   @Test
   void shouldApplySetOnceThenSetThenUnset() throws Exception {
     apply("e", "u", "{\"$set_once\":{\"a\":null}}");
-    var p = apply("e", "u", "{\"$set_once\":{\"a\":1,\"b\":2},\"$set\":{\"b\":3,\"c\":4},\"$unset\":[\"c\",\"zzz\"]}").person();
+    var p =
+        apply(
+                "e",
+                "u",
+                "{\"$set_once\":{\"a\":1,\"b\":2},\"$set\":{\"b\":3,\"c\":4},\"$unset\":[\"c\",\"zzz\"]}")
+            .person();
     assertThat(p.getProperties()).isEqualTo("{\"a\":null,\"b\":3}");
   }
 

@@ -22,15 +22,23 @@ class EventValidatorTest {
   }
 
   private static String event(String timestamp) {
-    return "{\"uuid\":\"" + UUID + "\",\"project\":\"acme\",\"event\":\"e\",\"distinct_id\":\"u\",\"timestamp\":\"" + timestamp + "\"}";
+    return "{\"uuid\":\""
+        + UUID
+        + "\",\"project\":\"acme\",\"event\":\"e\",\"distinct_id\":\"u\",\"timestamp\":\""
+        + timestamp
+        + "\"}";
   }
 
   @Test
   void shouldReportTheFirstFailingRuleInContractOrder() {
     // missing event beats an invalid uuid
-    assertThat(reason("{\"uuid\":\"x\",\"project\":\"acme\",\"distinct_id\":\"u\",\"timestamp\":\"2026-01-01T00:00:00Z\"}"))
+    assertThat(
+            reason(
+                "{\"uuid\":\"x\",\"project\":\"acme\",\"distinct_id\":\"u\",\"timestamp\":\"2026-01-01T00:00:00Z\"}"))
         .isEqualTo("missing_field:event");
-    assertThat(reason("{\"uuid\":null,\"project\":\"acme\",\"event\":\"e\",\"distinct_id\":\"u\",\"timestamp\":\"2026-01-01T00:00:00Z\"}"))
+    assertThat(
+            reason(
+                "{\"uuid\":null,\"project\":\"acme\",\"event\":\"e\",\"distinct_id\":\"u\",\"timestamp\":\"2026-01-01T00:00:00Z\"}"))
         .isEqualTo("invalid_field:uuid");
     assertThat(reason("[1]")).isEqualTo("malformed");
     assertThat(reason("")).isEqualTo("malformed");
@@ -69,7 +77,12 @@ class EventValidatorTest {
   @Test
   void shouldCountCodePointsNotUtf16Units() {
     String emoji200 = "\uD83D\uDE00".repeat(200); // 200 code points, 400 UTF-16 units
-    String line = "{\"uuid\":\"" + UUID + "\",\"project\":\"acme\",\"event\":\"" + emoji200 + "\",\"distinct_id\":\"u\",\"timestamp\":\"2026-01-01T00:00:00Z\"}";
+    String line =
+        "{\"uuid\":\""
+            + UUID
+            + "\",\"project\":\"acme\",\"event\":\""
+            + emoji200
+            + "\",\"distinct_id\":\"u\",\"timestamp\":\"2026-01-01T00:00:00Z\"}";
     assertThat(reason(line)).isEqualTo("valid");
     assertThat(reason(line.replace(emoji200, emoji200 + "x"))).isEqualTo("invalid_field:event");
   }
@@ -78,22 +91,33 @@ class EventValidatorTest {
   void shouldKeepTheLastValueOfARepeatedKeyAndNumbersAsWritten() {
     ParsedRecord r =
         EventValidator.parseJsonLine(
-            ("{\"uuid\":\"" + UUID + "\",\"project\":\"x\",\"project\":\"acme\",\"event\":\"e\",\"distinct_id\":\"u\","
+            ("{\"uuid\":\""
+                    + UUID
+                    + "\",\"project\":\"x\",\"project\":\"acme\",\"event\":\"e\",\"distinct_id\":\"u\","
                     + "\"timestamp\":\"2026-01-01T00:00:00Z\",\"properties\":{\"price\":1.0,\"big\":123456789012345678901234567890}}")
                 .getBytes(StandardCharsets.UTF_8),
             "t");
     assertThat(r.valid.project).isEqualTo("acme");
-    assertThat(r.valid.propertiesJson).isEqualTo("{\"price\":1.0,\"big\":123456789012345678901234567890}");
+    assertThat(r.valid.propertiesJson)
+        .isEqualTo("{\"price\":1.0,\"big\":123456789012345678901234567890}");
   }
 
   @Test
   void shouldTreatSpecialKeysOnlyInTheirEvents() {
-    String base = "{\"uuid\":\"" + UUID + "\",\"project\":\"acme\",\"event\":\"%s\",\"distinct_id\":\"u\",\"timestamp\":\"2026-01-01T00:00:00Z\",\"properties\":%s}";
-    assertThat(reason(String.format(base, "$identify", "{\"$anon_distinct_id\":5}"))).isEqualTo("invalid_field:properties");
-    assertThat(reason(String.format(base, "$pageview", "{\"$anon_distinct_id\":5}"))).isEqualTo("valid");
-    assertThat(reason(String.format(base, "$create_alias", "{\"alias\":\"\"}"))).isEqualTo("invalid_field:properties");
-    assertThat(reason(String.format(base, "e", "{\"$unset\":[\"a\",1]}"))).isEqualTo("invalid_field:properties");
-    assertThat(reason(String.format(base, "e", "{\"$set\":null}"))).isEqualTo("invalid_field:properties");
+    String base =
+        "{\"uuid\":\""
+            + UUID
+            + "\",\"project\":\"acme\",\"event\":\"%s\",\"distinct_id\":\"u\",\"timestamp\":\"2026-01-01T00:00:00Z\",\"properties\":%s}";
+    assertThat(reason(String.format(base, "$identify", "{\"$anon_distinct_id\":5}")))
+        .isEqualTo("invalid_field:properties");
+    assertThat(reason(String.format(base, "$pageview", "{\"$anon_distinct_id\":5}")))
+        .isEqualTo("valid");
+    assertThat(reason(String.format(base, "$create_alias", "{\"alias\":\"\"}")))
+        .isEqualTo("invalid_field:properties");
+    assertThat(reason(String.format(base, "e", "{\"$unset\":[\"a\",1]}")))
+        .isEqualTo("invalid_field:properties");
+    assertThat(reason(String.format(base, "e", "{\"$set\":null}")))
+        .isEqualTo("invalid_field:properties");
   }
 
   @Test
@@ -109,7 +133,11 @@ class EventValidatorTest {
     byte[] big = new byte[EventValidator.MAX_LINE_BYTES + 1];
     java.util.Arrays.fill(big, (byte) 'x');
     assertThat(EventValidator.parseJsonLine(big, "t").deadLetter.reason).isEqualTo("oversized");
-    assertThat(EventValidator.parseJsonLine(java.util.Arrays.copyOf(big, EventValidator.MAX_LINE_BYTES), "t").deadLetter.reason)
+    assertThat(
+            EventValidator.parseJsonLine(
+                    java.util.Arrays.copyOf(big, EventValidator.MAX_LINE_BYTES), "t")
+                .deadLetter
+                .reason)
         .isEqualTo("malformed");
   }
 
@@ -123,12 +151,17 @@ class EventValidatorTest {
             .setTimestamp("2026-01-01T00:00:00Z")
             .setProperties("{\"$set\":{\"plan\":\"pro\"}}")
             .build();
-    assertThat(EventValidator.parseAvro(encode(raw), "t").deadLetter.reason).isEqualTo("missing_field:event");
+    assertThat(EventValidator.parseAvro(encode(raw), "t").deadLetter.reason)
+        .isEqualTo("missing_field:event");
     raw.setEvent("signup");
     assertThat(EventValidator.parseAvro(encode(raw), "t").isValid()).isTrue();
     raw.setProperties("not json");
-    assertThat(EventValidator.parseAvro(encode(raw), "t").deadLetter.reason).isEqualTo("invalid_field:properties");
-    assertThat(EventValidator.parseAvro("{\"json\": 1}".getBytes(StandardCharsets.UTF_8), "t").deadLetter.reason)
+    assertThat(EventValidator.parseAvro(encode(raw), "t").deadLetter.reason)
+        .isEqualTo("invalid_field:properties");
+    assertThat(
+            EventValidator.parseAvro("{\"json\": 1}".getBytes(StandardCharsets.UTF_8), "t")
+                .deadLetter
+                .reason)
         .isEqualTo("malformed");
   }
 

@@ -36,8 +36,10 @@ public final class AvroCodec {
     return out.toByteArray();
   }
 
-  public static <T extends SpecificRecord> T decode(byte[] bytes, Class<T> type) throws IOException {
-    return new SpecificDatumReader<>(type).read(null, DecoderFactory.get().binaryDecoder(bytes, null));
+  public static <T extends SpecificRecord> T decode(byte[] bytes, Class<T> type)
+      throws IOException {
+    return new SpecificDatumReader<>(type)
+        .read(null, DecoderFactory.get().binaryDecoder(bytes, null));
   }
 
   public static EnrichedEvent toAvro(EnrichedRecord r, String generation) {

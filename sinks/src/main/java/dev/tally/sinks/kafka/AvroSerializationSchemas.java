@@ -5,7 +5,9 @@ import dev.tally.operators.model.EnrichedRecord;
 import java.nio.charset.StandardCharsets;
 import org.apache.flink.api.common.serialization.SerializationSchema;
 
-/** Kafka keys and values of Tally's output topics (concrete classes: Flink can't type lambdas here). */
+/**
+ * Kafka keys and values of Tally's output topics (concrete classes: Flink can't type lambdas here).
+ */
 final class AvroSerializationSchemas {
   private AvroSerializationSchemas() {}
 

@@ -12,7 +12,8 @@ import org.apache.flink.connector.kafka.sink.KafkaSink;
 /**
  * Exactly-once Kafka sinks for Tally's output topics. Each uses Kafka transactions committed on
  * checkpoint completion, with a transactional-id prefix that includes the generation so that two
- * generations never fence each other. Consumers must read with {@code isolation.level=read_committed}.
+ * generations never fence each other. Consumers must read with {@code
+ * isolation.level=read_committed}.
  */
 public final class KafkaSinks {
   private KafkaSinks() {}
@@ -57,7 +58,9 @@ public final class KafkaSinks {
     producer.setProperty("linger.ms", "20");
     producer.setProperty("compression.type", "lz4");
     org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchemaBuilder<T> serializer =
-        KafkaRecordSerializationSchema.<T>builder().setTopic(topic).setValueSerializationSchema(value);
+        KafkaRecordSerializationSchema.<T>builder()
+            .setTopic(topic)
+            .setValueSerializationSchema(value);
     if (key != null) {
       serializer.setKeySerializationSchema(key);
     }

@@ -13,10 +13,10 @@ import org.apache.kafka.clients.admin.DescribeClusterResult;
 import org.apache.kafka.common.config.ConfigResource;
 
 /**
- * Refuses settings under which Kafka transactions could silently lose data: a transaction
- * timeout above the broker's cap fails every producer at start, and one below checkpoint
- * interval + restart budget lets the broker abort transactions that Flink will later try to
- * commit (Flink only logs that, and the data is gone).
+ * Refuses settings under which Kafka transactions could silently lose data: a transaction timeout
+ * above the broker's cap fails every producer at start, and one below checkpoint interval + restart
+ * budget lets the broker abort transactions that Flink will later try to commit (Flink only logs
+ * that, and the data is gone).
  */
 public final class KafkaTransactionChecks {
   private KafkaTransactionChecks() {}

@@ -1,8 +1,8 @@
 package dev.tally.sinks.postgres;
 
 /**
- * Deletes of superseded row versions. They only see committed rows and only delete versions that
- * a committed newer revision replaces, so they never touch a row a prepared transaction holds.
+ * Deletes of superseded row versions. They only see committed rows and only delete versions that a
+ * committed newer revision replaces, so they never touch a row a prepared transaction holds.
  */
 final class Compaction {
   static final String EVENT_COUNTS =
@@ -19,6 +19,7 @@ final class Compaction {
       "DELETE FROM tally.ledger e USING tally.ledger n"
           + " WHERE e.generation = ? AND n.generation = e.generation AND n.project = e.project"
           + " AND n.hour IS NOT DISTINCT FROM e.hour AND n.revision > e.revision";
+
   /** Keeps the last hour of commit rows and the newest of every subtask. */
   static final String SINK_COMMITS =
       "DELETE FROM tally.sink_commits c WHERE c.generation = ?"

@@ -12,10 +12,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Commits prepared transactions once their checkpoint completed. A gid that no longer exists
- * counts as committed only if the {@code tally.sink_commits} row written inside that transaction
- * is visible; otherwise its rows are lost and the job fails loudly instead of going on silently.
- * Any other error fails the commit, so Flink restarts and re-commits from the checkpoint.
+ * Commits prepared transactions once their checkpoint completed. A gid that no longer exists counts
+ * as committed only if the {@code tally.sink_commits} row written inside that transaction is
+ * visible; otherwise its rows are lost and the job fails loudly instead of going on silently. Any
+ * other error fails the commit, so Flink restarts and re-commits from the checkpoint.
  */
 final class PostgresCommitter implements Committer<PostgresCommittable> {
   private static final Logger LOG = LoggerFactory.getLogger(PostgresCommitter.class);
@@ -84,7 +84,8 @@ final class PostgresCommitter implements Committer<PostgresCommittable> {
         PreparedStatement breakdowns = connection.prepareStatement(Compaction.BREAKDOWN_COUNTS);
         PreparedStatement ledger = connection.prepareStatement(Compaction.LEDGER);
         PreparedStatement sinkCommits = connection.prepareStatement(Compaction.SINK_COMMITS)) {
-      for (PreparedStatement ps : new PreparedStatement[] {counts, breakdowns, ledger, sinkCommits}) {
+      for (PreparedStatement ps :
+          new PreparedStatement[] {counts, breakdowns, ledger, sinkCommits}) {
         ps.setString(1, options.generation());
         ps.executeUpdate();
       }

@@ -41,7 +41,8 @@ public record PostgresConnectionConfig(
       try {
         return Files.readString(Path.of(passwordFile), StandardCharsets.UTF_8).strip();
       } catch (IOException e) {
-        throw new IllegalStateException("cannot read the PostgreSQL password file " + passwordFile, e);
+        throw new IllegalStateException(
+            "cannot read the PostgreSQL password file " + passwordFile, e);
       }
     }
     if (passwordEnv != null && !passwordEnv.isEmpty()) {

@@ -17,12 +17,12 @@ import org.apache.flink.api.connector.sink2.WriterInitContext;
 import org.apache.flink.core.io.SimpleVersionedSerializer;
 
 /**
- * Tally's exactly-once PostgreSQL sink for aggregate rows, ledger rows and the committed
- * watermark, on Flink's Sink V2 two-phase-commit API (DESIGN.md §4, docs/exactly-once.md).
+ * Tally's exactly-once PostgreSQL sink for aggregate rows, ledger rows and the committed watermark,
+ * on Flink's Sink V2 two-phase-commit API (DESIGN.md §4, docs/exactly-once.md).
  *
- * <p>Guarantees: each subtask writes everything it received between two checkpoint barriers in
- * one transaction, ends it with {@code PREPARE TRANSACTION} at the barrier, and {@code COMMIT
- * PREPARED} runs only after the checkpoint completed. The transaction also inserts a {@code
+ * <p>Guarantees: each subtask writes everything it received between two checkpoint barriers in one
+ * transaction, ends it with {@code PREPARE TRANSACTION} at the barrier, and {@code COMMIT PREPARED}
+ * runs only after the checkpoint completed. The transaction also inserts a {@code
  * tally.sink_commits} row with the subtask's watermark, which both stamps freshness and proves the
  * commit during recovery. After a failure the restored checkpoint's transactions are committed and
  * any prepared transaction of this sink newer than it is rolled back.

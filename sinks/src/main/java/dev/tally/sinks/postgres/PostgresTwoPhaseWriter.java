@@ -23,10 +23,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Buffers the newest revision of every row between barriers and writes the batch in one
- * transaction that it prepares at the barrier. Buffering keeps statements few, and because every
- * row version is a new insert, a checkpoint never waits on a row that the previous, still
- * prepared transaction locked (which would block this very thread until {@code lock_timeout}).
+ * Buffers the newest revision of every row between barriers and writes the batch in one transaction
+ * that it prepares at the barrier. Buffering keeps statements few, and because every row version is
+ * a new insert, a checkpoint never waits on a row that the previous, still prepared transaction
+ * locked (which would block this very thread until {@code lock_timeout}).
  */
 final class PostgresTwoPhaseWriter
     implements CommittingSinkWriter<TallyRow, PostgresCommittable>,
@@ -117,7 +117,8 @@ final class PostgresTwoPhaseWriter
       connection.setAutoCommit(true);
       LOG.debug("prepared {} with {} rows, watermark {}", gid, rows, watermark);
     } catch (SQLException e) {
-      throw new IOException("cannot prepare PostgreSQL transaction " + gid + ": " + e.getMessage(), e);
+      throw new IOException(
+          "cannot prepare PostgreSQL transaction " + gid + ": " + e.getMessage(), e);
     }
     buffer.clear();
     return List.of(new PostgresCommittable(gid, subtask, checkpoint));

@@ -31,12 +31,11 @@ final class PreparedTransactions {
    * committer from restored state. Without restored state, rolls back all of them. Subtask 0 also
    * takes the subtask numbers at or above the current parallelism (after a scale-down).
    *
-   * <p>Refuses to start, loudly, when the database already holds commits this state does not
-   * know: a start without state of a generation that has committed data, or a restore from a
-   * checkpoint older than the generation's last commit. Either would count data twice.
+   * <p>Refuses to start, loudly, when the database already holds commits this state does not know:
+   * a start without state of a generation that has committed data, or a restore from a checkpoint
+   * older than the generation's last commit. Either would count data twice.
    */
-  void recover(int subtask, int parallelism, OptionalLong restoredCheckpoint)
-      throws SQLException {
+  void recover(int subtask, int parallelism, OptionalLong restoredCheckpoint) throws SQLException {
     long newestCommitted = newestCommittedCheckpoint();
     if (restoredCheckpoint.isEmpty() && newestCommitted >= 0) {
       throw new SQLException(
@@ -68,7 +67,8 @@ final class PreparedTransactions {
         try (Statement s = connection.createStatement()) {
           s.execute("ROLLBACK PREPARED " + TransactionIds.literal(gid));
         }
-        LOG.warn("rolled back orphaned prepared transaction {} (restored checkpoint {})", gid, after);
+        LOG.warn(
+            "rolled back orphaned prepared transaction {} (restored checkpoint {})", gid, after);
       }
     }
   }

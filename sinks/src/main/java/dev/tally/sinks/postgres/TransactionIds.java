@@ -4,9 +4,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Global ids of Tally's prepared transactions: {@code tally_<generation>_<sink>_<subtask>_<checkpoint>}.
- * {@code COMMIT PREPARED} takes no bind parameters, so gids are built only from parts validated
- * here ({@code [a-z0-9]} names, numbers) and can be inlined into SQL safely.
+ * Global ids of Tally's prepared transactions: {@code
+ * tally_<generation>_<sink>_<subtask>_<checkpoint>}. {@code COMMIT PREPARED} takes no bind
+ * parameters, so gids are built only from parts validated here ({@code [a-z0-9]} names, numbers)
+ * and can be inlined into SQL safely.
  */
 public final class TransactionIds {
   private static final Pattern NAME = Pattern.compile("[a-z0-9]{1,20}");
@@ -31,7 +32,11 @@ public final class TransactionIds {
 
   /** The LIKE pattern of every gid of one sink of one generation. */
   public static String sinkPrefix(String generation, String sinkId) {
-    return "tally\\_" + validateName("generation", generation) + "\\_" + validateName("sink id", sinkId) + "\\_";
+    return "tally\\_"
+        + validateName("generation", generation)
+        + "\\_"
+        + validateName("sink id", sinkId)
+        + "\\_";
   }
 
   /** A parsed gid, or null when the text is not one of Tally's gids. */
@@ -42,7 +47,8 @@ public final class TransactionIds {
     if (!m.matches()) {
       return null;
     }
-    return new Parsed(m.group(1), m.group(2), Integer.parseInt(m.group(3)), Long.parseLong(m.group(4)));
+    return new Parsed(
+        m.group(1), m.group(2), Integer.parseInt(m.group(3)), Long.parseLong(m.group(4)));
   }
 
   /** The SQL literal of a gid; only gids that {@link #parse} accepts get here. */

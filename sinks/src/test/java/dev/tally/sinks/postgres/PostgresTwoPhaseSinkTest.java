@@ -101,7 +101,8 @@ class PostgresTwoPhaseSinkTest {
 
       assertThat(visibleEvents("signup")).isEqualTo(3);
       assertThat(db.preparedTransactions()).isEmpty();
-      assertThat(db.queryLong("SELECT watermark_ms FROM tally.sink_commits")).isEqualTo(1_795_435_260_000L);
+      assertThat(db.queryLong("SELECT watermark_ms FROM tally.sink_commits"))
+          .isEqualTo(1_795_435_260_000L);
       assertThat(requests.alreadyCommitted).isZero();
     }
   }
