@@ -7,7 +7,7 @@ import dev.tally.avro.EnrichedEvent;
 import dev.tally.jobs.traffic.GeneratedEvent;
 import dev.tally.jobs.traffic.TrafficGenerator;
 import dev.tally.operators.model.ParsedRecord;
-import dev.tally.sinks.EmbeddedPostgresDatabase;
+import dev.tally.sinks.PostgresForTests;
 import dev.tally.sinks.kafka.AvroCodec;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -59,13 +59,13 @@ class IngestionJobIT {
               .build());
 
   private static KafkaTestCluster kafka;
-  private static EmbeddedPostgresDatabase postgres;
+  private static PostgresForTests postgres;
   @TempDir static Path tmp;
 
   @BeforeAll
   static void start() throws Exception {
     kafka = KafkaTestCluster.start();
-    postgres = EmbeddedPostgresDatabase.start();
+    postgres = PostgresForTests.start();
     kafka.createTopic("events_raw", 2);
     kafka.createTopic("events_enriched", 2);
     kafka.createTopic("events_dead_letter", 1);
@@ -97,7 +97,7 @@ class IngestionJobIT {
     config.setString("tally.generation", "it1");
     config.setString("tally.kafka.bootstrap-servers", kafka.bootstrapServers());
     config.setString("tally.postgres.url", postgres.url());
-    config.setString("tally.postgres.user", EmbeddedPostgresDatabase.WRITER_USER);
+    config.setString("tally.postgres.user", PostgresForTests.WRITER_USER);
     config.setString("tally.postgres.password-file", passwordFile.toString());
     config.setString("tally.checkpoint-interval", "500ms");
     config.setString("tally.parallelism", "2");

@@ -36,6 +36,7 @@ public class Deduplicate extends KeyedProcessFunction<String, ValidEvent, ValidE
               .setUpdateType(StateTtlConfig.UpdateType.OnCreateAndWrite)
               .setStateVisibility(StateTtlConfig.StateVisibility.NeverReturnExpired)
               .cleanupFullSnapshot()
+              .cleanupInRocksdbCompactFilter(1000)
               .build());
     }
     seen = getRuntimeContext().getState(descriptor);

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.tally.operators.model.TallyRow;
-import dev.tally.sinks.EmbeddedPostgresDatabase;
+import dev.tally.sinks.PostgresForTests;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -25,13 +25,13 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The two-phase-commit protocol of the sink against a real PostgreSQL, step by step. */
 class PostgresTwoPhaseSinkTest {
-  private static EmbeddedPostgresDatabase db;
+  static PostgresForTests db;
   @TempDir static Path tmp;
   private PostgresTwoPhaseSink.Options options;
 
   @BeforeAll
   static void startPostgres() throws Exception {
-    db = EmbeddedPostgresDatabase.start();
+    db = PostgresForTests.start();
   }
 
   @AfterAll

@@ -13,30 +13,46 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A real PostgreSQL 17 (embedded binaries from Maven) with Tally's schema migrated, a writer login
- * {@code tally_job} and an analyst login {@code tally_reader}. For tests.
+ * A real PostgreSQL (embedded binaries from Maven, or any server such as a container) with Tally's
+ * schema migrated, a writer login {@code tally_job} and an analyst login {@code tally_reader}. For
+ * tests.
  */
-public final class EmbeddedPostgresDatabase implements AutoCloseable {
+public final class PostgresForTests implements AutoCloseable {
   public static final String WRITER_USER = "tally_job";
   public static final String ANALYST_USER = "tally_reader";
 
   /** The tests' writer password travels in this JVM system property, never in a config. */
   public static final String PASSWORD = "test-secret";
 
-  private final EmbeddedPostgres postgres;
+  private final String host;
+  private final int port;
+  private final String adminPassword;
+  private final AutoCloseable server;
 
-  private EmbeddedPostgresDatabase(EmbeddedPostgres postgres) {
-    this.postgres = postgres;
+  private PostgresForTests(String host, int port, String adminPassword, AutoCloseable server) {
+    this.host = host;
+    this.port = port;
+    this.adminPassword = adminPassword;
+    this.server = server;
   }
 
-  public static EmbeddedPostgresDatabase start() throws IOException, SQLException {
+  public static PostgresForTests start() throws IOException, SQLException {
     EmbeddedPostgres pg =
         EmbeddedPostgres.builder()
             .setServerConfig("max_prepared_transactions", "20")
             .setServerConfig("max_connections", "60")
             .start();
-    EmbeddedPostgresDatabase db = new EmbeddedPostgresDatabase(pg);
-    SchemaMigrations.migrate(db.adminUrl(), "postgres", "postgres");
+    return prepare(new PostgresForTests("localhost", pg.getPort(), "postgres", pg));
+  }
+
+  /** Any PostgreSQL server reachable at host:port with superuser postgres (e.g. a container). */
+  public static PostgresForTests external(
+      String host, int port, String adminPassword, AutoCloseable server) throws SQLException {
+    return prepare(new PostgresForTests(host, port, adminPassword, server));
+  }
+
+  private static PostgresForTests prepare(PostgresForTests db) throws SQLException {
+    SchemaMigrations.migrate(db.adminUrl(), "postgres", db.adminPassword);
     try (Connection c = db.admin();
         Statement s = c.createStatement()) {
       s.execute(
@@ -52,19 +68,19 @@ public final class EmbeddedPostgresDatabase implements AutoCloseable {
   }
 
   public String adminUrl() {
-    return postgres.getJdbcUrl("postgres", "postgres");
+    return url();
   }
 
   public String url() {
-    return "jdbc:postgresql://localhost:" + postgres.getPort() + "/postgres";
+    return "jdbc:postgresql://" + host + ":" + port + "/postgres";
   }
 
   public int port() {
-    return postgres.getPort();
+    return port;
   }
 
   public Connection admin() throws SQLException {
-    return DriverManager.getConnection(adminUrl(), "postgres", "postgres");
+    return DriverManager.getConnection(adminUrl(), "postgres", adminPassword);
   }
 
   public Connection as(String user) throws SQLException {
@@ -119,6 +135,12 @@ public final class EmbeddedPostgresDatabase implements AutoCloseable {
 
   @Override
   public void close() throws IOException {
-    postgres.close();
+    try {
+      server.close();
+    } catch (IOException | RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new IOException(e);
+    }
   }
 }
