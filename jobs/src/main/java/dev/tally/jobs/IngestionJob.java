@@ -11,6 +11,7 @@ import dev.tally.sinks.postgres.PostgresTwoPhaseSink;
 import java.io.IOException;
 import java.util.List;
 import java.util.Map;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.connector.kafka.source.KafkaSource;
@@ -66,36 +67,62 @@ public final class IngestionJob {
       StreamExecutionEnvironment env,
       Configuration config,
       KafkaRecordDeserializationSchema<ParsedRecord> deserializer) {
-    String generation = config.get(JobOptions.GENERATION);
-    PipelineSettings settings =
-        new PipelineSettings(
-            config.get(JobOptions.MAX_OUT_OF_ORDERNESS),
-            config.get(JobOptions.ALLOWED_LATENESS),
-            config.get(JobOptions.BREAKDOWNS),
-            config.get(JobOptions.DEDUP_RETENTION),
-            false);
+    PipelineSettings settings = settings(config);
+    configureEnvironment(env, config);
+    TallyTopology.build(
+        env,
+        source(config, deserializer),
+        watermarks(config, settings),
+        settings,
+        sinks(config, settings));
+  }
 
+  public static PipelineSettings settings(Configuration config) {
+    return new PipelineSettings(
+        config.get(JobOptions.MAX_OUT_OF_ORDERNESS),
+        config.get(JobOptions.ALLOWED_LATENESS),
+        config.get(JobOptions.BREAKDOWNS),
+        config.get(JobOptions.DEDUP_RETENTION),
+        false);
+  }
+
+  /** Parallelism, exactly-once checkpoints and the RocksDB state backend. */
+  public static void configureEnvironment(StreamExecutionEnvironment env, Configuration config) {
     env.setParallelism(config.get(JobOptions.PARALLELISM));
     env.enableCheckpointing(
         config.get(JobOptions.CHECKPOINT_INTERVAL).toMillis(), CheckpointingMode.EXACTLY_ONCE);
     env.getCheckpointConfig().setMinPauseBetweenCheckpoints(200);
     env.configure(Configuration.fromMap(Map.of("state.backend.type", "rocksdb")));
+  }
 
-    String bootstrap = config.get(JobOptions.KAFKA_BOOTSTRAP);
-    KafkaSource<ParsedRecord> source =
-        KafkaSource.<ParsedRecord>builder()
-            .setBootstrapServers(bootstrap)
-            .setTopics(config.get(JobOptions.TOPIC_RAW))
-            .setGroupId("tally-" + generation)
-            .setStartingOffsets(startingOffsets(config.get(JobOptions.STARTING_OFFSETS)))
-            .setDeserializer(deserializer)
-            .setProperty("isolation.level", "read_committed")
-            .setProperty("commit.offsets.on.checkpoint", "true")
-            .build();
+  /** Per-partition watermarks over valid records, with the idleness timeout. */
+  public static WatermarkStrategy<ParsedRecord> watermarks(
+      Configuration config, PipelineSettings settings) {
+    return ValidEventWatermarks.strategy(
+        settings.maxOutOfOrderness(), false, config.get(JobOptions.SOURCE_IDLENESS));
+  }
 
+  public static KafkaSource<ParsedRecord> source(
+      Configuration config, KafkaRecordDeserializationSchema<ParsedRecord> deserializer) {
+    return KafkaSource.<ParsedRecord>builder()
+        .setBootstrapServers(config.get(JobOptions.KAFKA_BOOTSTRAP))
+        .setTopics(config.get(JobOptions.TOPIC_RAW))
+        .setGroupId("tally-" + config.get(JobOptions.GENERATION))
+        .setStartingOffsets(startingOffsets(config.get(JobOptions.STARTING_OFFSETS)))
+        .setDeserializer(deserializer)
+        .setProperty("isolation.level", "read_committed")
+        .setProperty("commit.offsets.on.checkpoint", "true")
+        .build();
+  }
+
+  /** Kafka transactional sinks for enriched, dead-letter and late; the PostgreSQL 2PC sink. */
+  public static TallyTopology.Sinks sinks(Configuration config, PipelineSettings settings) {
+    String generation = config.get(JobOptions.GENERATION);
     KafkaSinks.Settings kafka =
         new KafkaSinks.Settings(
-            bootstrap, generation, config.get(JobOptions.KAFKA_TRANSACTION_TIMEOUT));
+            config.get(JobOptions.KAFKA_BOOTSTRAP),
+            generation,
+            config.get(JobOptions.KAFKA_TRANSACTION_TIMEOUT));
     PostgresTwoPhaseSink aggregates =
         new PostgresTwoPhaseSink(
             new PostgresTwoPhaseSink.Options(
@@ -111,19 +138,12 @@ public final class IngestionJob {
                     settings.allowedLateness().toMillis(),
                     settings.breakdowns()),
                 config.get(JobOptions.POSTGRES_LOCK_TIMEOUT)));
-
-    TallyTopology.build(
-        env,
-        source,
-        ValidEventWatermarks.strategy(
-            settings.maxOutOfOrderness(), false, config.get(JobOptions.SOURCE_IDLENESS)),
-        settings,
-        new TallyTopology.Sinks(
-            KafkaSinks.enriched(kafka, config.get(JobOptions.TOPIC_ENRICHED)),
-            KafkaSinks.deadLetters(kafka, config.get(JobOptions.TOPIC_DEAD_LETTER)),
-            KafkaSinks.tooLate(kafka, config.get(JobOptions.TOPIC_LATE)),
-            aggregates,
-            null));
+    return new TallyTopology.Sinks(
+        KafkaSinks.enriched(kafka, config.get(JobOptions.TOPIC_ENRICHED)),
+        KafkaSinks.deadLetters(kafka, config.get(JobOptions.TOPIC_DEAD_LETTER)),
+        KafkaSinks.tooLate(kafka, config.get(JobOptions.TOPIC_LATE)),
+        aggregates,
+        null);
   }
 
   static OffsetsInitializer startingOffsets(String spec) {

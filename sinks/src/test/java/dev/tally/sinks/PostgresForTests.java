@@ -27,7 +27,8 @@ public final class PostgresForTests implements AutoCloseable {
   private final String host;
   private final int port;
   private final String adminPassword;
-  private final AutoCloseable server;
+  private AutoCloseable server;
+  private java.nio.file.Path dataDir;
 
   private PostgresForTests(String host, int port, String adminPassword, AutoCloseable server) {
     this.host = host;
@@ -37,12 +38,48 @@ public final class PostgresForTests implements AutoCloseable {
   }
 
   public static PostgresForTests start() throws IOException, SQLException {
-    EmbeddedPostgres pg =
+    java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("tally-pg");
+    EmbeddedPostgres pg = embedded(dir, 0);
+    PostgresForTests db = new PostgresForTests("localhost", pg.getPort(), "postgres", pg);
+    db.dataDir = dir;
+    return prepare(db);
+  }
+
+  private static EmbeddedPostgres embedded(java.nio.file.Path dataDir, int port)
+      throws IOException {
+    EmbeddedPostgres.Builder b =
         EmbeddedPostgres.builder()
+            .setDataDirectory(dataDir)
+            .setCleanDataDirectory(false)
             .setServerConfig("max_prepared_transactions", "20")
-            .setServerConfig("max_connections", "60")
-            .start();
-    return prepare(new PostgresForTests("localhost", pg.getPort(), "postgres", pg));
+            .setServerConfig("max_connections", "60");
+    if (port > 0) {
+      b.setPort(port);
+    }
+    return b.start();
+  }
+
+  /**
+   * Stops the embedded server abruptly (immediate shutdown: no checkpoint, like a crash; prepared
+   * transactions survive in the WAL), waits, and starts it again on the same data and port.
+   */
+  public void crashAndRestart(java.time.Duration downtime) throws Exception {
+    if (dataDir == null) {
+      throw new IllegalStateException("only the embedded server can be restarted");
+    }
+    long pid =
+        Long.parseLong(
+            java.nio.file.Files.readAllLines(dataDir.resolve("postmaster.pid")).get(0).strip());
+    ProcessHandle postmaster = ProcessHandle.of(pid).orElseThrow();
+    new ProcessBuilder("kill", "-QUIT", Long.toString(pid)).start().waitFor();
+    postmaster.onExit().get(30, java.util.concurrent.TimeUnit.SECONDS);
+    try {
+      server.close(); // releases zonky's lock on the data folder; the server is already gone
+    } catch (Exception ignored) {
+      // stopping a dead server fails; only the lock release matters
+    }
+    Thread.sleep(downtime.toMillis());
+    server = embedded(dataDir, port);
   }
 
   /** Any PostgreSQL server reachable at host:port with superuser postgres (e.g. a container). */

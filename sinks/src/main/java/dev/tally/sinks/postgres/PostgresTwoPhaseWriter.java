@@ -39,6 +39,7 @@ final class PostgresTwoPhaseWriter
   private final Map<String, TallyRow> buffer = new HashMap<>();
   private Connection connection;
   private long lastSnapshottedCheckpoint;
+  private long lastPreparedCheckpoint;
   private long watermark = Long.MIN_VALUE;
 
   PostgresTwoPhaseWriter(
@@ -103,9 +104,11 @@ final class PostgresTwoPhaseWriter
 
   @Override
   public Collection<PostgresCommittable> prepareCommit() throws IOException {
-    // prepareCommit gets no checkpoint id; last snapshotted + 1 is ≤ the real id and > every
-    // id this writer prepared before, which is all recovery needs (docs/exactly-once.md).
-    long checkpoint = lastSnapshottedCheckpoint + 1;
+    // prepareCommit gets no checkpoint id. max(last snapshotted, last prepared) + 1 is ≤ the
+    // real id and > every id this writer prepared before, even when a checkpoint was declined
+    // before this writer's snapshot: all recovery needs (docs/exactly-once.md).
+    long checkpoint = Math.max(lastSnapshottedCheckpoint, lastPreparedCheckpoint) + 1;
+    lastPreparedCheckpoint = checkpoint;
     String gid = TransactionIds.gid(options.generation(), options.sinkId(), subtask, checkpoint);
     try {
       connection.setAutoCommit(false);

@@ -129,6 +129,28 @@ class PostgresTwoPhaseSinkTest {
   }
 
   @Test
+  void shouldCommitADeclinedCheckpointsTransactionWithTheNextCompletedOne() throws Exception {
+    try (PostgresTwoPhaseWriter w = writer(0, 1, OptionalLong.empty());
+        PostgresCommitter committer = new PostgresCommitter(options, 0)) {
+      w.write(minuteRow("signup", 1, 1), null);
+      Collection<PostgresCommittable> declined = w.prepareCommit();
+      // checkpoint 1 is declined before this writer's snapshotState runs
+      w.write(minuteRow("signup", 2, 2), null);
+      Collection<PostgresCommittable> next = w.prepareCommit();
+      w.snapshotState(2);
+
+      assertThat(db.preparedTransactions())
+          .containsExactly("tally_g1_aggregates_0_1", "tally_g1_aggregates_0_2");
+      // Flink hands the committer every pending committable up to the completed checkpoint
+      List<PostgresCommittable> both = new ArrayList<>(declined);
+      both.addAll(next);
+      committer.commit(new TestRequests(both).all);
+      assertThat(visibleEvents("signup")).isEqualTo(2);
+      assertThat(db.preparedTransactions()).isEmpty();
+    }
+  }
+
+  @Test
   void shouldRollBackOrphanedPreparedTransactionsOnRestore() throws Exception {
     Collection<PostgresCommittable> restoredCommittables;
     try (PostgresTwoPhaseWriter w = writer(0, 1, OptionalLong.empty());

@@ -1,0 +1,373 @@
+package dev.tally.jobs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.tally.avro.EnrichedEvent;
+import dev.tally.jobs.traffic.GeneratedEvent;
+import dev.tally.jobs.traffic.TrafficGenerator;
+import dev.tally.operators.model.ParsedRecord;
+import dev.tally.sinks.PostgresForTests;
+import dev.tally.sinks.kafka.AvroCodec;
+import dev.tally.sinks.postgres.PostgresTwoPhaseSink;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.execution.SavepointFormatType;
+import org.apache.flink.runtime.minicluster.MiniCluster;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.InjectMiniCluster;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.flink.util.Collector;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Exactly-once under faults, end to end on real parts: an in-process Kafka broker, an embedded
+ * PostgreSQL and a Flink mini cluster at parallelism 2 with RocksDB. Each test sends 3,000
+ * generated events (with client retries and invalid records), injects one fault after rows were
+ * committed, and then compares every output, as a set, with an expectation computed from the
+ * generator's intent (not by the job): committed event_counts, ledger totals, the enriched topic
+ * read with read_committed, the dead-letter topic; no prepared transaction may be left, and every
+ * committed ledger row must balance at every moment it is observed.
+ */
+class FaultToleranceIT {
+  private static final int EVENTS = 3000;
+
+  @RegisterExtension
+  static final MiniClusterExtension FLINK =
+      new MiniClusterExtension(
+          new MiniClusterResourceConfiguration.Builder()
+              .setNumberTaskManagers(1)
+              .setNumberSlotsPerTaskManager(2)
+              .build());
+
+  private static KafkaTestCluster kafka;
+  private static PostgresForTests postgres;
+  @TempDir static Path tmp;
+
+  @BeforeAll
+  static void start() throws Exception {
+    kafka = KafkaTestCluster.start();
+    postgres = PostgresForTests.start();
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (postgres != null) {
+      postgres.close();
+    }
+    if (kafka != null) {
+      kafka.close();
+    }
+  }
+
+  @Test
+  void shouldCountEveryEventExactlyOnceWhenTheJobFailsAfterACheckpoint() throws Exception {
+    Scenario s = new Scenario("afterckpt");
+    s.run(() -> FailOnceDeserializer.ARMED.set(true), s.deserializerFailing(), false);
+    assertThat(FailOnceDeserializer.FAILURES.get())
+        .as("the injected failure happened")
+        .isEqualTo(1);
+    s.assertExactlyOnce();
+  }
+
+  @Test
+  void shouldNotCommitRowsTwiceWhenACheckpointFailsAfterThePrepare() throws Exception {
+    Scenario s = new Scenario("insnapshot");
+    s.run(
+        () -> FailingSnapshotSink.ARMED.set(true), new IngestionJob.ValidatingDeserializer(), true);
+    assertThat(FailingSnapshotSink.FAILURES.get()).as("the injected failure happened").isEqualTo(1);
+    s.assertExactlyOnce();
+  }
+
+  @Test
+  void shouldRecoverExactlyOnceWhenTheTaskManagerIsLost(@InjectMiniCluster MiniCluster cluster)
+      throws Exception {
+    Scenario s = new Scenario("tmloss");
+    s.run(
+        () -> {
+          cluster.terminateTaskManager(0).get();
+          cluster.startTaskManager();
+        },
+        new IngestionJob.ValidatingDeserializer(),
+        false);
+    s.assertExactlyOnce();
+  }
+
+  @Test
+  void shouldRecoverExactlyOnceWhenPostgresCrashesMidRun() throws Exception {
+    Scenario s = new Scenario("pgcrash");
+    s.run(
+        () -> postgres.crashAndRestart(Duration.ofSeconds(3)),
+        new IngestionJob.ValidatingDeserializer(),
+        false);
+    s.assertExactlyOnce();
+  }
+
+  private interface Fault {
+    void inject() throws Exception;
+  }
+
+  /** One generation with its own topics, traffic and expectation. */
+  private static final class Scenario {
+    private final String generation;
+    private final String raw;
+    private final List<GeneratedEvent> sent = new ArrayList<>();
+    private final Configuration config = new Configuration();
+
+    Scenario(String generation) throws Exception {
+      this.generation = generation;
+      this.raw = "raw_" + generation;
+      kafka.createTopic(raw, 2);
+      kafka.createTopic("enriched_" + generation, 2);
+      kafka.createTopic("dlq_" + generation, 1);
+      kafka.createTopic("late_" + generation, 1);
+      Path passwordFile = tmp.resolve("pg-password-" + generation);
+      postgres.writerConfig(passwordFile);
+      config.setString("tally.generation", generation);
+      config.setString("tally.kafka.bootstrap-servers", kafka.bootstrapServers());
+      config.setString("tally.topic.raw", raw);
+      config.setString("tally.topic.enriched", "enriched_" + generation);
+      config.setString("tally.topic.dead-letter", "dlq_" + generation);
+      config.setString("tally.topic.late", "late_" + generation);
+      config.setString("tally.postgres.url", postgres.url());
+      config.setString("tally.postgres.user", PostgresForTests.WRITER_USER);
+      config.setString("tally.postgres.password-file", passwordFile.toString());
+      config.setString("tally.checkpoint-interval", "500ms");
+      config.setString("tally.parallelism", "2");
+      config.setString("tally.source.idleness", "2s");
+    }
+
+    KafkaRecordDeserializationSchema<ParsedRecord> deserializerFailing() {
+      return new FailOnceDeserializer();
+    }
+
+    void run(
+        Fault fault,
+        KafkaRecordDeserializationSchema<ParsedRecord> deserializer,
+        boolean failingSnapshots)
+        throws Exception {
+      TrafficGenerator generator =
+          new TrafficGenerator(
+              generation.hashCode(), Instant.now().minus(Duration.ofMinutes(20)), 3, 40);
+      List<GeneratedEvent> firstHalf = generator.next(EVENTS / 2);
+      List<GeneratedEvent> secondHalf = generator.next(EVENTS / 2);
+      produce(firstHalf);
+
+      IngestionJob.checkKafkaTransactions(config);
+      StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+      env.configure(
+          Configuration.fromMap(
+              Map.of(
+                  RestartStrategyOptions.RESTART_STRATEGY.key(), "fixed-delay",
+                  RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS.key(), "30",
+                  RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY.key(), "500ms")));
+      var settings = IngestionJob.settings(config);
+      IngestionJob.configureEnvironment(env, config);
+      TallyTopology.Sinks sinks = IngestionJob.sinks(config, settings);
+      if (failingSnapshots) {
+        sinks =
+            new TallyTopology.Sinks(
+                sinks.enriched(),
+                sinks.deadLetters(),
+                sinks.tooLate(),
+                new FailingSnapshotSink((PostgresTwoPhaseSink) sinks.aggregates()),
+                null);
+      }
+      TallyTopology.build(
+          env,
+          IngestionJob.source(config, deserializer),
+          IngestionJob.watermarks(config, settings),
+          settings,
+          sinks);
+      JobClient job = env.executeAsync("tally-ingestion-" + generation);
+
+      awaitConsumed(EVENTS / 2); // rows are visible only through committed checkpoints
+      fault.inject();
+      produce(secondHalf);
+      awaitConsumed(EVENTS);
+      job.stopWithSavepoint(
+              false,
+              tmp.resolve("savepoints-" + generation).toUri().toString(),
+              SavepointFormatType.CANONICAL)
+          .get();
+    }
+
+    private void produce(List<GeneratedEvent> events) {
+      sent.addAll(events);
+      kafka.produce(raw, events.stream().map(e -> new byte[][] {e.key(), e.avro()}).toList());
+    }
+
+    private void awaitConsumed(long expected) {
+      await()
+          .atMost(Duration.ofSeconds(120))
+          .pollInterval(Duration.ofMillis(300))
+          .ignoreExceptions() // PostgreSQL may be down on purpose
+          .untilAsserted(
+              () -> {
+                assertThat(unbalancedLedgerRows()).isZero();
+                assertThat(ledgerTotals().get("consumed")).isEqualTo(expected);
+              });
+    }
+
+    void assertExactlyOnce() throws Exception {
+      assertThat(postgres.preparedTransactions()).isEmpty();
+      assertThat(committedEventCounts()).isEqualTo(expectedEventCounts());
+      Map<String, Long> expectedLedger = expectedLedgerTotals();
+      assertThat(ledgerTotals()).isEqualTo(expectedLedger);
+
+      List<ConsumerRecord<byte[], byte[]>> enriched = kafka.readCommitted("enriched_" + generation);
+      Set<String> uuids = new HashSet<>();
+      for (ConsumerRecord<byte[], byte[]> r : enriched) {
+        uuids.add(AvroCodec.decode(r.value(), EnrichedEvent.class).getUuid());
+      }
+      Set<String> expectedUuids = new HashSet<>();
+      sent.stream()
+          .filter(e -> e.kind() == GeneratedEvent.Kind.VALID)
+          .forEach(e -> expectedUuids.add(e.uuid()));
+      assertThat(enriched).as("each valid event exactly once").hasSize(expectedUuids.size());
+      assertThat(uuids).isEqualTo(expectedUuids);
+      assertThat(kafka.readCommitted("dlq_" + generation))
+          .hasSize(expectedLedger.get("dead_lettered").intValue());
+      assertThat(kafka.readCommitted("late_" + generation)).isEmpty();
+    }
+
+    /**
+     * (project|grain|window|event) → events/persons of valid first copies; persons = distinct ids.
+     */
+    private Map<String, String> expectedEventCounts() {
+      Map<String, Set<String>> persons = new HashMap<>();
+      Map<String, Integer> events = new HashMap<>();
+      for (GeneratedEvent e : sent) {
+        if (e.kind() != GeneratedEvent.Kind.VALID) {
+          continue;
+        }
+        for (String grain : List.of("minute", "hour")) {
+          long size = grain.equals("minute") ? 60_000 : 3_600_000;
+          long start = Math.floorDiv(e.timestampMillis(), size) * size;
+          String key = e.project() + "|" + grain + "|" + start + "|" + e.event();
+          events.merge(key, 1, Integer::sum);
+          persons.computeIfAbsent(key, k -> new HashSet<>()).add(e.distinctId());
+        }
+      }
+      Map<String, String> expected = new TreeMap<>();
+      events.forEach((k, n) -> expected.put(k, n + "/" + persons.get(k).size()));
+      return expected;
+    }
+
+    private Map<String, Long> expectedLedgerTotals() {
+      Map<String, Long> m = new TreeMap<>();
+      m.put("consumed", (long) sent.size());
+      m.put("aggregated", sent.stream().filter(e -> e.kind() == GeneratedEvent.Kind.VALID).count());
+      m.put(
+          "duplicates",
+          sent.stream().filter(e -> e.kind() == GeneratedEvent.Kind.DUPLICATE).count());
+      m.put("too_late", 0L);
+      m.put(
+          "dead_lettered",
+          sent.stream().filter(e -> e.kind() == GeneratedEvent.Kind.INVALID).count());
+      return m;
+    }
+
+    private Map<String, String> committedEventCounts() throws Exception {
+      Map<String, String> rows = new TreeMap<>();
+      try (Connection c = postgres.admin();
+          Statement s = c.createStatement();
+          ResultSet rs =
+              s.executeQuery(
+                  "SELECT DISTINCT ON (project, grain, window_start, event) project, grain,"
+                      + " (extract(epoch FROM window_start) * 1000)::bigint, event, events, persons"
+                      + " FROM tally.event_counts WHERE generation = '"
+                      + generation
+                      + "'"
+                      + " ORDER BY project, grain, window_start, event, revision DESC")) {
+        while (rs.next()) {
+          rows.put(
+              rs.getString(1) + "|" + rs.getString(2) + "|" + rs.getLong(3) + "|" + rs.getString(4),
+              rs.getLong(5) + "/" + rs.getLong(6));
+        }
+      }
+      return rows;
+    }
+
+    private String latestLedger() {
+      return "(SELECT DISTINCT ON (project, hour) * FROM tally.ledger WHERE generation = '"
+          + generation
+          + "' ORDER BY project, hour, revision DESC) l";
+    }
+
+    private long unbalancedLedgerRows() throws Exception {
+      return postgres.queryLong(
+          "SELECT count(*) FROM "
+              + latestLedger()
+              + " WHERE consumed <> aggregated + duplicates + too_late + dead_lettered");
+    }
+
+    private Map<String, Long> ledgerTotals() throws Exception {
+      Map<String, Long> m = new TreeMap<>();
+      try (Connection c = postgres.admin();
+          Statement s = c.createStatement();
+          ResultSet rs =
+              s.executeQuery(
+                  "SELECT coalesce(sum(consumed),0), coalesce(sum(aggregated),0), coalesce(sum(duplicates),0),"
+                      + " coalesce(sum(too_late),0), coalesce(sum(dead_lettered),0) FROM "
+                      + latestLedger())) {
+        rs.next();
+        m.put("consumed", rs.getLong(1));
+        m.put("aggregated", rs.getLong(2));
+        m.put("duplicates", rs.getLong(3));
+        m.put("too_late", rs.getLong(4));
+        m.put("dead_lettered", rs.getLong(5));
+      }
+      return m;
+    }
+  }
+
+  /** The real deserializer, which throws once on the first record read after being armed. */
+  static final class FailOnceDeserializer
+      implements KafkaRecordDeserializationSchema<ParsedRecord> {
+    static final AtomicBoolean ARMED = new AtomicBoolean();
+    static final AtomicInteger FAILURES = new AtomicInteger();
+    private final IngestionJob.ValidatingDeserializer delegate =
+        new IngestionJob.ValidatingDeserializer();
+
+    @Override
+    public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<ParsedRecord> out)
+        throws IOException {
+      if (ARMED.compareAndSet(true, false)) {
+        FAILURES.incrementAndGet();
+        throw new IOException("injected failure (test)");
+      }
+      delegate.deserialize(record, out);
+    }
+
+    @Override
+    public TypeInformation<ParsedRecord> getProducedType() {
+      return delegate.getProducedType();
+    }
+  }
+}
