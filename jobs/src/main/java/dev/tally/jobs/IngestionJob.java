@@ -177,7 +177,8 @@ public final class IngestionJob {
         throws IOException {
       out.collect(
           EventValidator.parseAvro(
-              record.value(), record.topic() + "/" + record.partition() + "@" + record.offset()));
+                  record.value(), record.topic() + "/" + record.partition() + "@" + record.offset())
+              .at(record.topic(), record.partition(), record.offset()));
     }
 
     @Override

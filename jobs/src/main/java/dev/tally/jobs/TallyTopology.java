@@ -9,6 +9,7 @@ import dev.tally.operators.functions.RouteRecords;
 import dev.tally.operators.functions.SumLedger;
 import dev.tally.operators.functions.Tags;
 import dev.tally.operators.functions.ToContributions;
+import dev.tally.operators.functions.TrackOffsets;
 import dev.tally.operators.model.DeadLetterRecord;
 import dev.tally.operators.model.EnrichedRecord;
 import dev.tally.operators.model.ParsedRecord;
@@ -58,6 +59,7 @@ public final class TallyTopology {
     public static final String CONTRIBUTIONS = "to-contributions";
     public static final String COUNT = "count-events-persons";
     public static final String LEDGER = "sum-ledger";
+    public static final String OFFSETS = "track-offsets";
     public static final String SINK_ENRICHED = "sink-enriched";
     public static final String SINK_DEAD_LETTERS = "sink-dead-letters";
     public static final String SINK_TOO_LATE = "sink-too-late";
@@ -121,9 +123,17 @@ public final class TallyTopology {
             .uid(Uids.LEDGER)
             .name("sum ledger");
 
+    DataStream<TallyRow> offsets =
+        valid
+            .getSideOutput(Tags.POSITIONS)
+            .keyBy(TrackOffsets::key, Types.STRING)
+            .process(new TrackOffsets())
+            .uid(Uids.OFFSETS)
+            .name("track source offsets");
+
     // keyBy the row key right before the sink: one subtask owns each row (no upsert races).
     counts
-        .union(ledger)
+        .union(ledger, offsets)
         .keyBy(r -> r.key(), Types.STRING)
         .sinkTo(sinks.aggregates())
         .uid(Uids.SINK_AGGREGATES)

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.tally.avro.EnrichedEvent;
+import dev.tally.jobs.audit.Audit;
 import dev.tally.jobs.traffic.GeneratedEvent;
 import dev.tally.jobs.traffic.TrafficGenerator;
 import dev.tally.operators.model.ParsedRecord;
@@ -254,6 +255,25 @@ class FaultToleranceIT {
       assertThat(kafka.readCommitted("dlq_" + generation))
           .hasSize(expectedLedger.get("dead_lettered").intValue());
       assertThat(kafka.readCommitted("late_" + generation)).isEmpty();
+
+      try (Connection c = postgres.admin()) {
+        Audit.Report audit =
+            Audit.run(
+                c,
+                new Audit.Target(
+                    generation,
+                    kafka.bootstrapServers(),
+                    raw,
+                    "enriched_" + generation,
+                    "dlq_" + generation,
+                    Duration.ofSeconds(30)),
+                1,
+                Duration.ZERO);
+        assertThat(audit.checks())
+            .allSatisfy(
+                check -> assertThat(check.ok()).as(check.name() + ": " + check.actual()).isTrue());
+        assertThat(audit.checks()).hasSize(7);
+      }
     }
 
     /**

@@ -118,7 +118,10 @@ public final class DemoCommand implements Callable<Integer> {
               + "; web UI "
               + layout.flinkRestUrl());
 
-      int exit = events != null ? runBounded(stack, layout, stop) : runLive(stack, layout, stop);
+      int exit =
+          events != null
+              ? runBounded(stack, layout, generation, stop)
+              : runLive(stack, layout, stop);
       if (keep) {
         out.println(
             "--keep: the stack and the job keep running; stop them with ./tally stack down");
@@ -132,7 +135,8 @@ public final class DemoCommand implements Callable<Integer> {
     }
   }
 
-  private int runBounded(LocalStack stack, StackLayout layout, AtomicBoolean stop)
+  private int runBounded(
+      LocalStack stack, StackLayout layout, String generation, AtomicBoolean stop)
       throws Exception {
     // Event times span the last 30 minutes, so the dashboard shows a history of windows.
     TrafficGenerator generator =

@@ -95,6 +95,9 @@ public final class CsvTablesSink implements Sink<TallyRow> {
                     Long.toString(r.duplicates),
                     Long.toString(r.tooLate),
                     Long.toString(r.deadLettered)));
+        case SOURCE_OFFSETS -> {
+          // no Kafka positions in a replay
+        }
       }
     }
     writeCsv(

@@ -22,6 +22,9 @@ public class RouteRecords extends ProcessFunction<ParsedRecord, ValidEvent> {
 
   @Override
   public void processElement(ParsedRecord record, Context ctx, Collector<ValidEvent> out) {
+    if (record.partition >= 0) {
+      ctx.output(Tags.POSITIONS, positionOnly(record));
+    }
     if (record.isValid()) {
       ctx.output(Tags.LEDGER, LedgerEntry.consumed(record.valid));
       out.collect(record.valid);
@@ -30,5 +33,9 @@ public class RouteRecords extends ProcessFunction<ParsedRecord, ValidEvent> {
       ctx.output(Tags.LEDGER, LedgerEntry.deadLettered());
       ctx.output(Tags.DEAD_LETTERS, record.deadLetter);
     }
+  }
+
+  private static ParsedRecord positionOnly(ParsedRecord r) {
+    return new ParsedRecord().at(r.topic, r.partition, r.offset);
   }
 }

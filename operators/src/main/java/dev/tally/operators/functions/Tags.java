@@ -3,6 +3,7 @@ package dev.tally.operators.functions;
 import dev.tally.operators.model.DeadLetterRecord;
 import dev.tally.operators.model.EnrichedRecord;
 import dev.tally.operators.model.LedgerEntry;
+import dev.tally.operators.model.ParsedRecord;
 import dev.tally.operators.model.PersonSnapshot;
 import org.apache.flink.util.OutputTag;
 
@@ -12,6 +13,7 @@ public final class Tags {
   public static final OutputTag<LedgerEntry> LEDGER = new OutputTag<>("ledger") {};
   public static final OutputTag<EnrichedRecord> TOO_LATE = new OutputTag<>("too-late") {};
   public static final OutputTag<PersonSnapshot> PERSONS = new OutputTag<>("persons") {};
+  public static final OutputTag<ParsedRecord> POSITIONS = new OutputTag<>("positions") {};
 
   private Tags() {}
 }

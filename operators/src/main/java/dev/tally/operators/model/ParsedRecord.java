@@ -5,6 +5,12 @@ public class ParsedRecord {
   public ValidEvent valid;
   public DeadLetterRecord deadLetter;
 
+  /** Kafka position of the record, for the offsets the ledger is audited against; -1 for files. */
+  public String topic;
+
+  public int partition = -1;
+  public long offset = -1;
+
   public ParsedRecord() {}
 
   public static ParsedRecord valid(ValidEvent event) {
@@ -17,6 +23,14 @@ public class ParsedRecord {
     ParsedRecord r = new ParsedRecord();
     r.deadLetter = deadLetter;
     return r;
+  }
+
+  /** Records where this record was read (Kafka sources only). */
+  public ParsedRecord at(String topic, int partition, long offset) {
+    this.topic = topic;
+    this.partition = partition;
+    this.offset = offset;
+    return this;
   }
 
   public boolean isValid() {

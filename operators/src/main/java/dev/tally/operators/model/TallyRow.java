@@ -12,7 +12,9 @@ public class TallyRow {
   public enum Table {
     EVENT_COUNTS,
     BREAKDOWN_COUNTS,
-    LEDGER
+    LEDGER,
+    /** Kafka offsets consumed per partition: project = topic, windowStart = partition. */
+    SOURCE_OFFSETS
   }
 
   public static final String MINUTE = "minute";
@@ -39,9 +41,22 @@ public class TallyRow {
   public long tooLate;
   public long deadLettered;
 
+  /** SOURCE_OFFSETS: the first offset read and one past the last (consumed = records read). */
+  public long firstOffset;
+
+  public long nextOffset;
+
   public long revision;
 
   public TallyRow() {}
+
+  public static TallyRow sourceOffsets(String topic, int partition) {
+    TallyRow r = new TallyRow();
+    r.table = Table.SOURCE_OFFSETS;
+    r.project = topic;
+    r.windowStart = partition;
+    return r;
+  }
 
   public static TallyRow eventCount(String project, String grain, long windowStart, String event) {
     TallyRow r = new TallyRow();
@@ -82,7 +97,7 @@ public class TallyRow {
         .append(project)
         .append('\u0000')
         .append(windowStart);
-    if (table != Table.LEDGER) {
+    if (table != Table.LEDGER && table != Table.SOURCE_OFFSETS) {
       sb.append('\u0000').append(grain).append('\u0000').append(event);
     }
     if (table == Table.BREAKDOWN_COUNTS) {
@@ -112,6 +127,8 @@ public class TallyRow {
     r.duplicates = duplicates;
     r.tooLate = tooLate;
     r.deadLettered = deadLettered;
+    r.firstOffset = firstOffset;
+    r.nextOffset = nextOffset;
     r.revision = revision;
     return r;
   }
@@ -127,6 +144,8 @@ public class TallyRow {
         && duplicates == r.duplicates
         && tooLate == r.tooLate
         && deadLettered == r.deadLettered
+        && firstOffset == r.firstOffset
+        && nextOffset == r.nextOffset
         && revision == r.revision;
   }
 

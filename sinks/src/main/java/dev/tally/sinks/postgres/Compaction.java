@@ -20,6 +20,11 @@ final class Compaction {
           + " WHERE e.generation = ? AND n.generation = e.generation AND n.project = e.project"
           + " AND n.hour IS NOT DISTINCT FROM e.hour AND n.revision > e.revision";
 
+  static final String SOURCE_OFFSETS =
+      "DELETE FROM tally.source_offsets e USING tally.source_offsets n"
+          + " WHERE e.generation = ? AND n.generation = e.generation AND n.topic = e.topic"
+          + " AND n.partition = e.partition AND n.revision > e.revision";
+
   /** Keeps the last hour of commit rows and the newest of every subtask. */
   static final String SINK_COMMITS =
       "DELETE FROM tally.sink_commits c WHERE c.generation = ?"

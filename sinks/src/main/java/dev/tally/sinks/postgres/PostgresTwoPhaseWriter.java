@@ -131,11 +131,13 @@ final class PostgresTwoPhaseWriter
     List<TallyRow> counts = new ArrayList<>();
     List<TallyRow> breakdowns = new ArrayList<>();
     List<TallyRow> ledger = new ArrayList<>();
+    List<TallyRow> offsets = new ArrayList<>();
     for (TallyRow r : buffer.values()) {
       switch (r.table) {
         case EVENT_COUNTS -> counts.add(r);
         case BREAKDOWN_COUNTS -> breakdowns.add(r);
         case LEDGER -> ledger.add(r);
+        case SOURCE_OFFSETS -> offsets.add(r);
       }
     }
     String g = options.generation();
@@ -202,7 +204,25 @@ final class PostgresTwoPhaseWriter
         ps.executeBatch();
       }
     }
-    return counts.size() + breakdowns.size() + ledger.size();
+    if (!offsets.isEmpty()) {
+      try (PreparedStatement ps =
+          connection.prepareStatement(
+              "INSERT INTO tally.source_offsets (generation, topic, partition, revision, first_offset, next_offset, records)"
+                  + " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")) {
+        for (TallyRow r : offsets) {
+          ps.setString(1, g);
+          ps.setString(2, r.project);
+          ps.setInt(3, (int) r.windowStart);
+          ps.setLong(4, r.revision);
+          ps.setLong(5, r.firstOffset);
+          ps.setLong(6, r.nextOffset);
+          ps.setLong(7, r.consumed);
+          ps.addBatch();
+        }
+        ps.executeBatch();
+      }
+    }
+    return counts.size() + breakdowns.size() + ledger.size() + offsets.size();
   }
 
   private void insertCommitRow(String gid, long checkpoint, int rows) throws SQLException {

@@ -1,0 +1,221 @@
+package dev.tally.jobs.audit;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * {@code ./tally audit}: checks that every record of a generation is accounted for, comparing what
+ * the job committed to PostgreSQL with what Kafka holds, independently of the job's own counters
+ * where possible. A running job commits subtask by subtask, so a mismatch is re-checked a few times
+ * before it is reported; a real loss or double count persists.
+ */
+public final class Audit {
+
+  /** One check: what had to hold, what was found. */
+  public record Check(String name, boolean ok, String expected, String actual) {}
+
+  public record Report(String generation, Instant at, List<Check> checks) {
+    public boolean ok() {
+      return checks.stream().allMatch(Check::ok);
+    }
+  }
+
+  /** Where the generation's data lives. */
+  public record Target(
+      String generation,
+      String bootstrap,
+      String rawTopic,
+      String enrichedTopic,
+      String deadLetterTopic,
+      Duration maxPreparedAge) {}
+
+  private Audit() {}
+
+  public static Report run(Connection db, Target t, int attempts, Duration pause) throws Exception {
+    Report report = null;
+    for (int i = 0; i < attempts; i++) {
+      report = once(db, t);
+      if (report.ok()) {
+        return report;
+      }
+      Thread.sleep(pause.toMillis());
+    }
+    return report;
+  }
+
+  static Report once(Connection db, Target t) throws Exception {
+    String g = t.generation();
+    List<Check> checks = new ArrayList<>();
+    long[] ledger = ledgerTotals(db, g);
+    long consumed = ledger[0];
+    long aggregated = ledger[1];
+    long tooLate = ledger[3];
+    long deadLettered = ledger[4];
+    long rows = ledger[5];
+    long unbalanced = ledger[6];
+
+    checks.add(
+        new Check(
+            "every ledger row balances (consumed = aggregated + duplicates + too_late + dead_lettered)",
+            unbalanced == 0,
+            "0 unbalanced rows",
+            unbalanced + " unbalanced of " + rows));
+
+    long offsetRecords = 0;
+    long kafkaRecords = 0;
+    List<String> partitionsWrong = new ArrayList<>();
+    try (KafkaCounts kafka = new KafkaCounts(t.bootstrap());
+        PreparedStatement ps =
+            db.prepareStatement(
+                "SELECT DISTINCT ON (topic, partition) topic, partition, first_offset, next_offset, records"
+                    + " FROM tally.source_offsets WHERE generation = ? ORDER BY topic, partition, revision DESC")) {
+      ps.setString(1, g);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          long records = rs.getLong(5);
+          long inKafka =
+              kafka.countRange(rs.getString(1), rs.getInt(2), rs.getLong(3), rs.getLong(4));
+          offsetRecords += records;
+          kafkaRecords += inKafka;
+          if (records != inKafka) {
+            partitionsWrong.add(
+                rs.getString(1)
+                    + "/"
+                    + rs.getInt(2)
+                    + ": read "
+                    + records
+                    + ", Kafka has "
+                    + inKafka);
+          }
+        }
+      }
+      checks.add(
+          new Check(
+              "ledger consumed = records read from the raw topic (committed offsets)",
+              consumed == offsetRecords,
+              String.format("%,d", consumed),
+              String.format("%,d", offsetRecords)));
+      checks.add(
+          new Check(
+              "records read = records in Kafka within the committed offset ranges",
+              partitionsWrong.isEmpty() && offsetRecords == kafkaRecords,
+              String.format("%,d", offsetRecords),
+              partitionsWrong.isEmpty()
+                  ? String.format("%,d", kafkaRecords)
+                  : String.join("; ", partitionsWrong)));
+
+      long mismatchedHours = mismatchedAggregateHours(db, g);
+      checks.add(
+          new Check(
+              "aggregated = sum of minute event_counts, per project and hour",
+              mismatchedHours == 0,
+              "0 differing hours",
+              mismatchedHours + " differing hours"));
+
+      long enriched = kafka.countAll(t.enrichedTopic(), KafkaCounts.enrichedOf(g));
+      checks.add(
+          new Check(
+              "enriched topic (read_committed) = aggregated + too_late",
+              enriched == aggregated + tooLate,
+              String.format("%,d", aggregated + tooLate),
+              String.format("%,d", enriched)));
+      long dead = kafka.countAll(t.deadLetterTopic(), KafkaCounts.deadLetterOf(g));
+      checks.add(
+          new Check(
+              "dead-letter topic (read_committed) = dead_lettered",
+              dead == deadLettered,
+              String.format("%,d", deadLettered),
+              String.format("%,d", dead)));
+    }
+    long oldPrepared = oldPreparedTransactions(db, t.maxPreparedAge());
+    checks.add(
+        new Check(
+            "no prepared transaction older than " + t.maxPreparedAge().toSeconds() + " s",
+            oldPrepared == 0,
+            "0",
+            Long.toString(oldPrepared)));
+    return new Report(g, Instant.now(), checks);
+  }
+
+  /** consumed, aggregated, duplicates, too_late, dead_lettered, rows, unbalanced rows. */
+  private static long[] ledgerTotals(Connection db, String g) throws SQLException {
+    try (PreparedStatement ps =
+        db.prepareStatement(
+            "SELECT coalesce(sum(consumed),0), coalesce(sum(aggregated),0), coalesce(sum(duplicates),0),"
+                + " coalesce(sum(too_late),0), coalesce(sum(dead_lettered),0), count(*),"
+                + " count(*) FILTER (WHERE consumed <> aggregated + duplicates + too_late + dead_lettered)"
+                + " FROM (SELECT DISTINCT ON (project, hour) * FROM tally.ledger WHERE generation = ?"
+                + " ORDER BY project, hour, revision DESC) l")) {
+      ps.setString(1, g);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        long[] v = new long[7];
+        for (int i = 0; i < 7; i++) {
+          v[i] = rs.getLong(i + 1);
+        }
+        return v;
+      }
+    }
+  }
+
+  private static long mismatchedAggregateHours(Connection db, String g) throws SQLException {
+    try (PreparedStatement ps =
+        db.prepareStatement(
+            "WITH m AS (SELECT project, date_trunc('hour', window_start) AS hour, sum(events) AS events"
+                + "   FROM (SELECT DISTINCT ON (project, grain, window_start, event) * FROM tally.event_counts"
+                + "         WHERE generation = ? AND grain = 'minute'"
+                + "         ORDER BY project, grain, window_start, event, revision DESC) c GROUP BY 1, 2),"
+                + " l AS (SELECT DISTINCT ON (project, hour) project, hour, aggregated FROM tally.ledger"
+                + "   WHERE generation = ? AND hour IS NOT NULL ORDER BY project, hour, revision DESC)"
+                + " SELECT count(*) FROM l FULL JOIN m USING (project, hour)"
+                + " WHERE coalesce(l.aggregated, 0) <> coalesce(m.events, 0)")) {
+      ps.setString(1, g);
+      ps.setString(2, g);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    }
+  }
+
+  private static long oldPreparedTransactions(Connection db, Duration maxAge) throws SQLException {
+    try (PreparedStatement ps =
+        db.prepareStatement(
+            "SELECT count(*) FROM pg_prepared_xacts WHERE gid LIKE 'tally\\_%'"
+                + " AND prepared < now() - make_interval(secs => ?)")) {
+      ps.setDouble(1, maxAge.toMillis() / 1000.0);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    }
+  }
+
+  /** The report as one JSON object, for machines. */
+  public static String toJson(Report r) {
+    StringBuilder sb = new StringBuilder();
+    sb.append("{\"generation\":").append(dev.tally.operators.json.Json.quote(r.generation()));
+    sb.append(",\"at\":").append(dev.tally.operators.json.Json.quote(r.at().toString()));
+    sb.append(",\"ok\":").append(r.ok()).append(",\"checks\":[");
+    for (int i = 0; i < r.checks().size(); i++) {
+      Check c = r.checks().get(i);
+      sb.append(i > 0 ? "," : "")
+          .append("{\"name\":")
+          .append(dev.tally.operators.json.Json.quote(c.name()))
+          .append(",\"ok\":")
+          .append(c.ok())
+          .append(",\"expected\":")
+          .append(dev.tally.operators.json.Json.quote(c.expected()))
+          .append(",\"actual\":")
+          .append(dev.tally.operators.json.Json.quote(c.actual()))
+          .append('}');
+    }
+    return sb.append("]}").toString();
+  }
+}

@@ -1,0 +1,105 @@
+package dev.tally.jobs.audit;
+
+import dev.tally.avro.DeadLetter;
+import dev.tally.avro.EnrichedEvent;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.function.Predicate;
+import org.apache.avro.io.DecoderFactory;
+import org.apache.avro.specific.SpecificDatumReader;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
+/** Counts committed records in Kafka (isolation.level=read_committed), for the audit. */
+final class KafkaCounts implements AutoCloseable {
+  private static final Duration POLL = Duration.ofMillis(500);
+  private final KafkaConsumer<byte[], byte[]> consumer;
+
+  KafkaCounts(String bootstrap) {
+    Properties p = new Properties();
+    p.put("bootstrap.servers", bootstrap);
+    p.put("key.deserializer", ByteArrayDeserializer.class.getName());
+    p.put("value.deserializer", ByteArrayDeserializer.class.getName());
+    p.put("isolation.level", "read_committed");
+    p.put("enable.auto.commit", "false");
+    p.put("max.poll.records", "5000");
+    consumer = new KafkaConsumer<>(p);
+  }
+
+  /** Committed records of one partition with offsets in [from, to). */
+  long countRange(String topic, int partition, long from, long to) {
+    TopicPartition tp = new TopicPartition(topic, partition);
+    consumer.assign(List.of(tp));
+    consumer.seek(tp, from);
+    long end = Math.min(to, consumer.endOffsets(List.of(tp)).get(tp));
+    long count = 0;
+    long idle = 0;
+    while (consumer.position(tp) < end && idle < 20) {
+      var records = consumer.poll(POLL);
+      idle = records.isEmpty() ? idle + 1 : 0;
+      for (ConsumerRecord<byte[], byte[]> r : records) {
+        if (r.offset() < to) {
+          count++;
+        }
+      }
+    }
+    return count;
+  }
+
+  /** Committed records of a whole topic that match. */
+  long countAll(String topic, Predicate<byte[]> match) {
+    List<TopicPartition> partitions =
+        consumer.partitionsFor(topic).stream()
+            .map(i -> new TopicPartition(topic, i.partition()))
+            .toList();
+    consumer.assign(partitions);
+    consumer.seekToBeginning(partitions);
+    Map<TopicPartition, Long> end = consumer.endOffsets(partitions);
+    long count = 0;
+    long idle = 0;
+    while (idle < 20 && partitions.stream().anyMatch(tp -> consumer.position(tp) < end.get(tp))) {
+      var records = consumer.poll(POLL);
+      idle = records.isEmpty() ? idle + 1 : 0;
+      for (ConsumerRecord<byte[], byte[]> r : records) {
+        if (match.test(r.value())) {
+          count++;
+        }
+      }
+    }
+    return count;
+  }
+
+  static Predicate<byte[]> enrichedOf(String generation) {
+    SpecificDatumReader<EnrichedEvent> reader = new SpecificDatumReader<>(EnrichedEvent.class);
+    return bytes -> {
+      try {
+        return generation.equals(
+            reader.read(null, DecoderFactory.get().binaryDecoder(bytes, null)).getGeneration());
+      } catch (IOException | RuntimeException e) {
+        return false;
+      }
+    };
+  }
+
+  static Predicate<byte[]> deadLetterOf(String generation) {
+    SpecificDatumReader<DeadLetter> reader = new SpecificDatumReader<>(DeadLetter.class);
+    return bytes -> {
+      try {
+        return generation.equals(
+            reader.read(null, DecoderFactory.get().binaryDecoder(bytes, null)).getGeneration());
+      } catch (IOException | RuntimeException e) {
+        return false;
+      }
+    };
+  }
+
+  @Override
+  public void close() {
+    consumer.close();
+  }
+}

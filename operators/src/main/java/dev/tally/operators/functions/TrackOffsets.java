@@ -1,0 +1,44 @@
+package dev.tally.operators.functions;
+
+import dev.tally.operators.model.ParsedRecord;
+import dev.tally.operators.model.TallyRow;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
+import org.apache.flink.util.Collector;
+
+/**
+ * Per Kafka partition (keyed by topic and partition): the first offset read, one past the last, and
+ * how many records were read. Committed with the ledger, so {@code ./tally audit} can count the
+ * same offset range in Kafka and compare it with {@code consumed}.
+ */
+public class TrackOffsets extends KeyedProcessFunction<String, ParsedRecord, TallyRow> {
+  private transient ValueState<TallyRow> row;
+
+  public static String key(ParsedRecord r) {
+    return r.topic + '\u0000' + r.partition;
+  }
+
+  @Override
+  public void open(OpenContext openContext) {
+    row = getRuntimeContext().getState(new ValueStateDescriptor<>("offsets", TallyRow.class));
+  }
+
+  @Override
+  public void processElement(ParsedRecord r, Context ctx, Collector<TallyRow> out)
+      throws Exception {
+    TallyRow current = row.value();
+    if (current == null) {
+      current = TallyRow.sourceOffsets(r.topic, r.partition);
+      current.firstOffset = r.offset;
+      current.nextOffset = r.offset;
+    }
+    current.firstOffset = Math.min(current.firstOffset, r.offset);
+    current.nextOffset = Math.max(current.nextOffset, r.offset + 1);
+    current.consumed++;
+    current.revision++;
+    row.update(current);
+    out.collect(current.copy());
+  }
+}
