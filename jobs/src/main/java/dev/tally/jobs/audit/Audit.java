@@ -133,13 +133,15 @@ public final class Audit {
               String.format("%,d", deadLettered),
               String.format("%,d", dead)));
     }
-    long oldPrepared = oldPreparedTransactions(db, t.maxPreparedAge());
+    List<String> oldPrepared = oldPreparedTransactions(db, t.maxPreparedAge());
     checks.add(
         new Check(
             "no prepared transaction older than " + t.maxPreparedAge().toSeconds() + " s",
-            oldPrepared == 0,
-            "0",
-            Long.toString(oldPrepared)));
+            oldPrepared.isEmpty(),
+            "none",
+            oldPrepared.isEmpty()
+                ? "none"
+                : oldPrepared.size() + ": " + String.join(", ", oldPrepared)));
     return new Report(g, Instant.now(), checks);
   }
 
@@ -184,17 +186,22 @@ public final class Audit {
     }
   }
 
-  private static long oldPreparedTransactions(Connection db, Duration maxAge) throws SQLException {
+  private static List<String> oldPreparedTransactions(Connection db, Duration maxAge)
+      throws SQLException {
+    List<String> gids = new ArrayList<>();
     try (PreparedStatement ps =
         db.prepareStatement(
-            "SELECT count(*) FROM pg_prepared_xacts WHERE gid LIKE 'tally\\_%'"
-                + " AND prepared < now() - make_interval(secs => ?)")) {
+            "SELECT gid || ' (prepared ' || date_trunc('second', prepared) || ')' FROM pg_prepared_xacts"
+                + " WHERE gid LIKE 'tally\\_%' AND prepared < now() - make_interval(secs => ?)"
+                + " ORDER BY prepared")) {
       ps.setDouble(1, maxAge.toMillis() / 1000.0);
       try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        return rs.getLong(1);
+        while (rs.next()) {
+          gids.add(rs.getString(1));
+        }
       }
     }
+    return gids;
   }
 
   /** The report as one JSON object, for machines. */

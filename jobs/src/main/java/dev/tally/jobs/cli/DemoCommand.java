@@ -1,5 +1,6 @@
 package dev.tally.jobs.cli;
 
+import dev.tally.jobs.audit.Audit;
 import dev.tally.jobs.demo.Dashboard;
 import dev.tally.jobs.demo.JobSubmission;
 import dev.tally.jobs.demo.Topics;
@@ -190,7 +191,26 @@ public final class DemoCommand implements Callable<Integer> {
         duplicates,
         invalid,
         matches ? "✓ every event accounted for exactly once" : "✗ MISMATCH");
-    return matches ? 0 : 1;
+    Audit.Report audit;
+    try (Connection c = stack.admin()) {
+      audit =
+          Audit.run(
+              c,
+              new Audit.Target(
+                  generation,
+                  layout.kafkaBootstrap(),
+                  Topics.RAW,
+                  Topics.ENRICHED,
+                  Topics.DEAD_LETTER,
+                  Duration.ofSeconds(30)),
+              5,
+              Duration.ofSeconds(2));
+    }
+    out.println("audit:      " + (audit.ok() ? "✓ all checks hold" : "✗ VIOLATIONS"));
+    for (Audit.Check check : audit.checks()) {
+      out.printf("  %s %s: %s%n", check.ok() ? "ok  " : "FAIL", check.name(), check.actual());
+    }
+    return matches && audit.ok() ? 0 : 1;
   }
 
   private int runLive(LocalStack stack, StackLayout layout, AtomicBoolean stop) throws Exception {

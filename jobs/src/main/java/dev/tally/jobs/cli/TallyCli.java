@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
       ReplayCommand.class,
       StackCommand.class,
       GenerateCommand.class,
+      AuditCommand.class,
       DbCommand.class
     })
 public final class TallyCli implements Runnable {
