@@ -92,6 +92,8 @@ public final class IngestionJob {
     env.enableCheckpointing(
         config.get(JobOptions.CHECKPOINT_INTERVAL).toMillis(), CheckpointingMode.EXACTLY_ONCE);
     env.getCheckpointConfig().setMinPauseBetweenCheckpoints(200);
+    env.getCheckpointConfig()
+        .setCheckpointTimeout(config.get(JobOptions.CHECKPOINT_TIMEOUT).toMillis());
     env.configure(Configuration.fromMap(Map.of("state.backend.type", "rocksdb")));
   }
 

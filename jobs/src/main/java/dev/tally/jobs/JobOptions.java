@@ -110,6 +110,13 @@ public final class JobOptions {
           .withDescription(
               "Checkpoint interval: rows and freshness become visible once per interval.");
 
+  public static final ConfigOption<Duration> CHECKPOINT_TIMEOUT =
+      key("tally.checkpoint-timeout")
+          .durationType()
+          .defaultValue(Duration.ofMinutes(2))
+          .withDescription(
+              "A checkpoint that takes longer fails (and, with no tolerated failures, restarts the job).");
+
   public static final ConfigOption<Duration> MAX_OUT_OF_ORDERNESS =
       key("tally.max-out-of-orderness")
           .durationType()

@@ -16,11 +16,11 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /** Counts committed records in Kafka (isolation.level=read_committed), for the audit. */
-final class KafkaCounts implements AutoCloseable {
+public final class KafkaCounts implements AutoCloseable {
   private static final Duration POLL = Duration.ofMillis(500);
   private final KafkaConsumer<byte[], byte[]> consumer;
 
-  KafkaCounts(String bootstrap) {
+  public KafkaCounts(String bootstrap) {
     Properties p = new Properties();
     p.put("bootstrap.servers", bootstrap);
     p.put("key.deserializer", ByteArrayDeserializer.class.getName());
@@ -72,6 +72,26 @@ final class KafkaCounts implements AutoCloseable {
       }
     }
     return count;
+  }
+
+  /** uuid → how many times it is in the enriched topic for a generation (read_committed). */
+  public Map<String, Integer> enrichedUuids(String topic, String generation) {
+    SpecificDatumReader<EnrichedEvent> reader = new SpecificDatumReader<>(EnrichedEvent.class);
+    Map<String, Integer> counts = new java.util.HashMap<>();
+    countAll(
+        topic,
+        bytes -> {
+          try {
+            EnrichedEvent e = reader.read(null, DecoderFactory.get().binaryDecoder(bytes, null));
+            if (generation.equals(e.getGeneration())) {
+              counts.merge(e.getUuid(), 1, Integer::sum);
+            }
+          } catch (IOException | RuntimeException ignored) {
+            // not an enriched event of this schema: not counted
+          }
+          return false;
+        });
+    return counts;
   }
 
   static Predicate<byte[]> enrichedOf(String generation) {

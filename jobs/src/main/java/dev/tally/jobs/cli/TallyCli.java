@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
       StackCommand.class,
       GenerateCommand.class,
       AuditCommand.class,
+      DrillCommand.class,
       DbCommand.class
     })
 public final class TallyCli implements Runnable {

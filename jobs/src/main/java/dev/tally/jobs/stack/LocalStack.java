@@ -391,6 +391,7 @@ public final class LocalStack {
             "execution.checkpointing.dir: file://" + checkpoints,
             "execution.checkpointing.savepoint-dir: file://" + savepoints,
             "execution.checkpointing.num-retained: 3",
+            "execution.checkpointing.externalized-checkpoint-retention: RETAIN_ON_CANCELLATION",
             "restart-strategy.type: exponential-delay",
             "restart-strategy.exponential-delay.initial-backoff: 1s",
             "restart-strategy.exponential-delay.max-backoff: 30s",
@@ -408,12 +409,20 @@ public final class LocalStack {
             + "appender.f.layout.pattern = %d{yyyy-MM-dd HH:mm:ss,SSS} %-5p %c{1} - %m%n\n"
             + "logger.kafka.name = org.apache.kafka\nlogger.kafka.level = WARN\n");
 
+    startJobManager();
+    startTaskManager();
+  }
+
+  private void startJobManager() throws Exception {
     startFlinkProcess(
         jobManager,
         "GET_JM_RESOURCE_PARAMS",
         "org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint",
         "jobmanager");
     waitFor("Flink JobManager", jobManager, () -> restGet("/overview") != null);
+  }
+
+  private void startTaskManager() throws Exception {
     startFlinkProcess(
         taskManager,
         "GET_TM_RESOURCE_PARAMS",
@@ -536,6 +545,74 @@ public final class LocalStack {
 
   private static String java() {
     return ProcessHandle.current().info().command().orElse("java");
+  }
+
+  // ------------------------------------------------------------------ faults (./tally drill)
+
+  /** kill -9 of the TaskManager, then a new one (as a supervisor would). */
+  public void killAndRestartTaskManager() throws Exception {
+    taskManager.kill(layout);
+    startTaskManager();
+  }
+
+  /** kill -9 of the JobManager (no HA here: its jobs are gone), then a new one. */
+  public void killAndRestartJobManager() throws Exception {
+    jobManager.kill(layout);
+    startJobManager();
+    waitFor(
+        "Flink TaskManager re-registration",
+        taskManager,
+        () -> {
+          String overview = restGet("/overview");
+          return overview != null && !overview.contains("\"taskmanagers\":0");
+        });
+  }
+
+  /**
+   * SIGSTOP the TaskManager for a while (a stalled process: checkpoints time out), then SIGCONT.
+   */
+  public void pauseTaskManager(Duration pause) throws Exception {
+    long pid =
+        taskManager
+            .handle(layout)
+            .orElseThrow(() -> new IOException("TaskManager is not running"))
+            .pid();
+    new ProcessBuilder("kill", "-STOP", Long.toString(pid)).start().waitFor();
+    try {
+      Thread.sleep(pause.toMillis());
+    } finally {
+      new ProcessBuilder("kill", "-CONT", Long.toString(pid)).start().waitFor();
+    }
+  }
+
+  /** Graceful stop of the Kafka broker, a pause, and a start on the same data. */
+  public void restartKafka(Duration down) throws Exception {
+    kafka.stop(layout, Duration.ofSeconds(30));
+    Thread.sleep(down.toMillis());
+    startKafka();
+  }
+
+  /** Fast shutdown of PostgreSQL, a pause, and a start on the same data. */
+  public void restartPostgres(Duration down) throws Exception {
+    stopPostgres();
+    Thread.sleep(down.toMillis());
+    startPostgres();
+  }
+
+  /** The newest completed checkpoint of a job on disk (retained after the JobManager died). */
+  public java.util.Optional<Path> latestCheckpoint(String jobId) throws IOException {
+    Path dir = layout.dir().resolve("flink/checkpoints").resolve(jobId);
+    if (!Files.isDirectory(dir)) {
+      return java.util.Optional.empty();
+    }
+    try (var files = Files.list(dir)) {
+      return files
+          .filter(p -> p.getFileName().toString().startsWith("chk-"))
+          .filter(p -> Files.exists(p.resolve("_metadata")))
+          .max(
+              java.util.Comparator.comparingLong(
+                  p -> Long.parseLong(p.getFileName().toString().substring(4))));
+    }
   }
 
   /** Stops everything this stack started. Returns what was stopped. */

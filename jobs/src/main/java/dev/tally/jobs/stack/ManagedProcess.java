@@ -103,6 +103,20 @@ final class ManagedProcess {
     return h.isPresent();
   }
 
+  /** kill -9, for fault drills. */
+  void kill(StackLayout layout) throws IOException {
+    Optional<ProcessHandle> h = handle(layout);
+    if (h.isEmpty()) {
+      throw new IOException(name + " is not running");
+    }
+    h.get().destroyForcibly();
+    try {
+      h.get().onExit().get(30, java.util.concurrent.TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IOException(name + " did not die after kill -9", e);
+    }
+  }
+
   static boolean isPortFree(int port) {
     try (ServerSocket s = new ServerSocket()) {
       s.setReuseAddress(true);

@@ -1,0 +1,114 @@
+package dev.tally.jobs.cli;
+
+import dev.tally.jobs.demo.JobSubmission;
+import dev.tally.jobs.drill.Drill;
+import dev.tally.jobs.drill.Fault;
+import dev.tally.jobs.stack.LocalStack;
+import dev.tally.jobs.stack.StackLayout;
+import dev.tally.savepoints.FlinkRest;
+import dev.tally.savepoints.HttpFlinkRest;
+import java.sql.Connection;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicBoolean;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(
+    name = "drill",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Inject a fault on the local stack while known traffic flows, then verify: aggregates equal",
+      "the independently computed expectation exactly, the enriched topic holds each valid event",
+      "once, the audit is clean, and no prepared or open Kafka transaction is left. Exit 1 on any",
+      "difference. Faults: taskmanager-kill, jobmanager-kill, kafka-restart, postgres-restart,",
+      "checkpoint-failure, crash-after-prepare, all."
+    })
+public final class DrillCommand implements Callable<Integer> {
+  @Mixin StackOptions stackOptions;
+
+  @Option(
+      names = "--fault",
+      required = true,
+      paramLabel = "F",
+      description = "the fault to inject, or all")
+  String fault;
+
+  @Option(
+      names = "--events",
+      paramLabel = "N",
+      defaultValue = "20000",
+      description = "events to send (default ${DEFAULT-VALUE})")
+  long events;
+
+  @Option(names = "--keep", description = "leave the stack running at the end")
+  boolean keep;
+
+  @Override
+  public Integer call() throws Exception {
+    List<Fault> faults;
+    try {
+      faults = Fault.parse(fault);
+    } catch (IllegalArgumentException e) {
+      throw new UserFacingErrors.UsageError("--fault: " + e.getMessage());
+    }
+    if (events < 1000) {
+      throw new UserFacingErrors.UsageError(
+          "--events must be at least 1000 so faults land mid-stream");
+    }
+    StackLayout saved = StackLayout.load(stackOptions.stackDir());
+    LocalStack stack =
+        new LocalStack(
+            saved != null ? saved : stackOptions.layoutForUp(), StackOptions.home(), System.out);
+    boolean startedStack = !stack.isUp();
+    if (startedStack) {
+      System.out.println("starting the local stack …");
+      try {
+        stack.up();
+      } catch (LocalStack.PortTakenException e) {
+        throw new UserFacingErrors.UsageError(e.getMessage());
+      }
+    }
+    FlinkRest flink = new HttpFlinkRest(stack.layout().flinkRestUrl(), Duration.ofSeconds(20));
+    AtomicBoolean stop = new AtomicBoolean();
+    Drill drill = new Drill(stack, flink, System.out, stop);
+    Thread hook =
+        new Thread(
+            () -> {
+              stop.set(true);
+              cleanUp(stack, flink, drill, startedStack);
+            },
+            "tally-drill-cleanup");
+    Runtime.getRuntime().addShutdownHook(hook);
+    boolean ok;
+    try {
+      ok = drill.run(faults, events, JobSubmission.jobJar(StackOptions.home()));
+    } finally {
+      if (!stop.get()) {
+        Runtime.getRuntime().removeShutdownHook(hook);
+        cleanUp(stack, flink, drill, startedStack);
+      }
+    }
+    return ok ? 0 : 1;
+  }
+
+  private void cleanUp(LocalStack stack, FlinkRest flink, Drill drill, boolean startedStack) {
+    try {
+      String job = drill.runningJob();
+      if (job != null) {
+        flink.cancel(job);
+        JobSubmission.awaitTerminal(flink, job, Duration.ofSeconds(30));
+        try (Connection admin = stack.admin()) {
+          JobSubmission.rollBackAbandoned(admin, drill.generation());
+        }
+      }
+      if (startedStack && !keep) {
+        System.out.println("stopped: " + String.join(", ", stack.down()));
+      }
+    } catch (Exception e) {
+      System.err.println("tally: drill cleanup failed: " + UserFacingErrors.describe(e));
+    }
+  }
+}

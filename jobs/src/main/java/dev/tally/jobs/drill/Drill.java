@@ -1,0 +1,355 @@
+package dev.tally.jobs.drill;
+
+import dev.tally.jobs.audit.Audit;
+import dev.tally.jobs.audit.KafkaCounts;
+import dev.tally.jobs.demo.Dashboard;
+import dev.tally.jobs.demo.JobSubmission;
+import dev.tally.jobs.demo.Topics;
+import dev.tally.jobs.demo.TrafficProducer;
+import dev.tally.jobs.stack.LocalStack;
+import dev.tally.jobs.stack.StackLayout;
+import dev.tally.jobs.traffic.ExpectedCounts;
+import dev.tally.jobs.traffic.GeneratedEvent;
+import dev.tally.jobs.traffic.TrafficGenerator;
+import dev.tally.savepoints.FlinkRest;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.TransactionListing;
+import org.apache.kafka.clients.admin.TransactionState;
+
+/**
+ * A fault drill on the local stack: a fresh generation, traffic whose exact result is computed from
+ * the generator's intent, the faults injected while the traffic flows, and afterwards checks that
+ * every number is exactly right and nothing is left half-done. Also how an operator validates a new
+ * deployment.
+ */
+public final class Drill {
+  private static final Duration CHECKPOINT_INTERVAL = Duration.ofSeconds(2);
+  private static final Duration CHECKPOINT_TIMEOUT = Duration.ofSeconds(8);
+
+  private final LocalStack stack;
+  private final FlinkRest flink;
+  private final PrintStream out;
+  private final long started = System.nanoTime();
+  private final AtomicBoolean stop;
+  private final List<GeneratedEvent> sent = Collections.synchronizedList(new ArrayList<>());
+  private String generation;
+  private String jobId;
+  private boolean jobStopped;
+
+  public Drill(LocalStack stack, FlinkRest flink, PrintStream out, AtomicBoolean stop) {
+    this.stack = stack;
+    this.flink = flink;
+    this.out = out;
+    this.stop = stop;
+  }
+
+  public String generation() {
+    return generation;
+  }
+
+  /** The running job, if it still needs stopping. */
+  public String runningJob() {
+    return jobStopped ? null : jobId;
+  }
+
+  private void log(String format, Object... args) {
+    out.printf("[t+%5.1fs] %s%n", (System.nanoTime() - started) / 1e9, String.format(format, args));
+  }
+
+  public boolean run(List<Fault> faults, long events, Path jobJar) throws Exception {
+    StackLayout layout = stack.layout();
+    Topics.ensure(layout.kafkaBootstrap(), 2);
+    generation = "drill" + Long.toString(Instant.now().getEpochSecond(), 36);
+    try (Connection admin = stack.admin()) {
+      JobSubmission.activateGeneration(admin, generation, List.of("event:$browser", "person:plan"));
+    }
+    List<String> args =
+        new ArrayList<>(
+            JobSubmission.programArgs(
+                layout,
+                generation,
+                CHECKPOINT_INTERVAL,
+                "timestamp:" + (System.currentTimeMillis() - 1000)));
+    args.addAll(List.of("--tally.checkpoint-timeout", CHECKPOINT_TIMEOUT.toMillis() + "ms"));
+    jobId = JobSubmission.submit(flink, jobJar, args, out);
+    log("job %s running as generation %s", jobId, generation);
+
+    // Real-time traffic long enough for every fault to land while events flow.
+    double rate = events / (20.0 + 25.0 * faults.size());
+    TrafficGenerator generator =
+        new TrafficGenerator(
+            System.nanoTime(), Instant.now().minus(Duration.ofMinutes(10)), events / 600.0, 500);
+    Thread producer =
+        new Thread(
+            () -> {
+              try (TrafficProducer p = new TrafficProducer(layout.kafkaBootstrap())) {
+                for (long i = 0; i < events && !stop.get(); i++) {
+                  GeneratedEvent e = generator.next();
+                  p.send(e);
+                  sent.add(e);
+                  long due = (long) ((i + 1) * 1e9 / rate);
+                  long wait = due - (System.nanoTime() - started);
+                  if (wait > 0) {
+                    TimeUnit.NANOSECONDS.sleep(Math.min(wait, 50_000_000L));
+                  }
+                }
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            },
+            "drill-traffic");
+    producer.start();
+    log("sending %,d events at %.0f/s", events, rate);
+
+    for (int i = 0; i < faults.size() && !stop.get(); i++) {
+      long target = events * (i + 1) / (faults.size() + 2);
+      awaitConsumed(target, Duration.ofMinutes(3));
+      inject(faults.get(i));
+    }
+    producer.join();
+    log("all %,d events sent", sent.size());
+    if (!awaitConsumed(events, Duration.ofMinutes(5))) {
+      log("NOT all events were accounted for within 5 minutes");
+    }
+    stopWithSavepoint();
+    return verify(events);
+  }
+
+  private boolean awaitConsumed(long target, Duration timeout) throws Exception {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    long last = -1;
+    while (System.nanoTime() < deadline && !stop.get()) {
+      try (Connection c = stack.admin()) {
+        last = consumed(c);
+        if (last >= target) {
+          return true;
+        }
+      } catch (Exception e) {
+        // PostgreSQL may be down on purpose; keep waiting
+      }
+      Thread.sleep(1000);
+    }
+    return false;
+  }
+
+  private long consumed(Connection c) throws Exception {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT coalesce(sum(consumed), 0) FROM (SELECT DISTINCT ON (project, hour) consumed FROM tally.ledger"
+                + " WHERE generation = ? ORDER BY project, hour, revision DESC) l")) {
+      ps.setString(1, generation);
+      try (ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    }
+  }
+
+  private void inject(Fault fault) throws Exception {
+    log("INJECT %s: %s", fault.cliName, fault.description);
+    switch (fault) {
+      case TASKMANAGER_KILL -> stack.killAndRestartTaskManager();
+      case JOBMANAGER_KILL -> {
+        stack.killAndRestartJobManager();
+        Path checkpoint =
+            stack
+                .latestCheckpoint(jobId)
+                .orElseThrow(() -> new IllegalStateException("no retained checkpoint of " + jobId));
+        log("JobManager restarted; resuming from %s", checkpoint);
+        String jarId = flink.uploadJar(JobSubmission.jobJar(dev.tally.jobs.cli.Home.path()));
+        List<String> args =
+            new ArrayList<>(
+                JobSubmission.programArgs(
+                    stack.layout(), generation, CHECKPOINT_INTERVAL, "earliest"));
+        args.addAll(List.of("--tally.checkpoint-timeout", CHECKPOINT_TIMEOUT.toMillis() + "ms"));
+        jobId =
+            flink.runJar(
+                jarId,
+                dev.tally.jobs.IngestionJob.class.getName(),
+                args,
+                checkpoint.toUri().toString());
+        log("job resumed as %s", jobId);
+      }
+      case KAFKA_RESTART -> stack.restartKafka(Duration.ofSeconds(5));
+      case POSTGRES_RESTART -> stack.restartPostgres(Duration.ofSeconds(5));
+      case CHECKPOINT_FAILURE -> stack.pauseTaskManager(CHECKPOINT_TIMEOUT.plusSeconds(4));
+      case CRASH_AFTER_PREPARE -> {
+        awaitPrepared();
+        stack.killAndRestartTaskManager();
+      }
+    }
+    log("%s done; the job recovers on its own", fault.cliName);
+  }
+
+  /** Waits until this generation has a prepared, not yet committed transaction. */
+  private void awaitPrepared() throws Exception {
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    try (Connection c = stack.admin();
+        PreparedStatement ps =
+            c.prepareStatement("SELECT gid FROM pg_prepared_xacts WHERE gid LIKE ?")) {
+      ps.setString(1, "tally\\_" + generation + "\\_%");
+      while (System.nanoTime() < deadline) {
+        try (ResultSet rs = ps.executeQuery()) {
+          if (rs.next()) {
+            log("prepared transaction %s awaits COMMIT PREPARED: crashing now", rs.getString(1));
+            return;
+          }
+        }
+        Thread.sleep(5);
+      }
+    }
+    throw new IllegalStateException("no prepared transaction seen within 30 s");
+  }
+
+  private void stopWithSavepoint() throws Exception {
+    long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+    while (!"RUNNING".equals(flink.jobState(jobId)) && System.nanoTime() < deadline) {
+      Thread.sleep(500);
+    }
+    String trigger =
+        flink.triggerStopWithSavepoint(
+            jobId, stack.layout().dir().resolve("flink/savepoints").toUri().toString());
+    while (System.nanoTime() < deadline) {
+      FlinkRest.SavepointResult r = flink.savepointStatus(jobId, trigger);
+      if (r instanceof FlinkRest.SavepointResult.Completed c) {
+        jobStopped = true;
+        log("job stopped with savepoint %s", c.path());
+        return;
+      }
+      if (r instanceof FlinkRest.SavepointResult.Failed f) {
+        throw new IllegalStateException("stop-with-savepoint failed: " + f.reason());
+      }
+      Thread.sleep(500);
+    }
+    throw new IllegalStateException("stop-with-savepoint did not finish within 2 minutes");
+  }
+
+  private boolean verify(long events) throws Exception {
+    List<GeneratedEvent> all = new ArrayList<>(sent);
+    long valid = all.stream().filter(e -> e.kind() == GeneratedEvent.Kind.VALID).count();
+    List<String[]> results = new ArrayList<>();
+    boolean ok = true;
+    try (Connection c = stack.admin()) {
+      Dashboard.Ledger ledger = Dashboard.ledger(c);
+      Map<String, String> expected = ExpectedCounts.eventCounts(all);
+      Map<String, String> actual = ExpectedCounts.committed(c, generation);
+      long differing =
+          expected.entrySet().stream()
+                  .filter(e -> !e.getValue().equals(actual.get(e.getKey())))
+                  .count()
+              + actual.keySet().stream().filter(k -> !expected.containsKey(k)).count();
+      ok &=
+          add(
+              results,
+              "event_counts rows equal the expectation exactly",
+              differing == 0,
+              String.format(
+                  "%,d rows expected, %,d committed, %d differ",
+                  expected.size(), actual.size(), differing));
+      ok &=
+          add(
+              results,
+              "ledger: consumed = events sent",
+              ledger.consumed() == events,
+              String.format("%,d of %,d", ledger.consumed(), events));
+
+      Map<String, Integer> uuids;
+      try (KafkaCounts kafka = new KafkaCounts(stack.layout().kafkaBootstrap())) {
+        uuids = kafka.enrichedUuids(Topics.ENRICHED, generation);
+      }
+      long twice = uuids.values().stream().filter(n -> n > 1).count();
+      long validUuids =
+          all.stream()
+              .filter(e -> e.kind() == GeneratedEvent.Kind.VALID)
+              .map(GeneratedEvent::uuid)
+              .filter(uuids::containsKey)
+              .count();
+      ok &=
+          add(
+              results,
+              "enriched topic holds each valid event exactly once",
+              validUuids == valid && uuids.size() == valid && twice == 0,
+              String.format(
+                  "%,d valid sent, %,d distinct in topic, %d more than once",
+                  valid, uuids.size(), twice));
+
+      Audit.Report audit =
+          Audit.run(
+              c,
+              new Audit.Target(
+                  generation,
+                  stack.layout().kafkaBootstrap(),
+                  Topics.RAW,
+                  Topics.ENRICHED,
+                  Topics.DEAD_LETTER,
+                  Duration.ofSeconds(30)),
+              3,
+              Duration.ofSeconds(2));
+      for (Audit.Check check : audit.checks()) {
+        ok &= add(results, "audit: " + check.name(), check.ok(), check.actual());
+      }
+      long prepared;
+      try (PreparedStatement ps =
+          c.prepareStatement("SELECT count(*) FROM pg_prepared_xacts WHERE gid LIKE ?")) {
+        ps.setString(1, "tally\\_" + generation + "\\_%");
+        try (ResultSet rs = ps.executeQuery()) {
+          rs.next();
+          prepared = rs.getLong(1);
+        }
+      }
+      ok &=
+          add(
+              results,
+              "no prepared transaction of the generation left",
+              prepared == 0,
+              Long.toString(prepared));
+    }
+    List<String> openTransactions = openKafkaTransactions();
+    ok &=
+        add(
+            results,
+            "no open Kafka transaction of the generation",
+            openTransactions.isEmpty(),
+            openTransactions.isEmpty() ? "none" : String.join(", ", openTransactions));
+    out.println();
+    out.println("checks:");
+    for (String[] r : results) {
+      out.printf("  %s %-70s %s%n", r[0], r[1], r[2]);
+    }
+    out.println(ok ? "DRILL PASSED" : "DRILL FAILED");
+    return ok;
+  }
+
+  private static boolean add(List<String[]> results, String name, boolean ok, String detail) {
+    results.add(new String[] {ok ? "ok  " : "FAIL", name, detail});
+    return ok;
+  }
+
+  private List<String> openKafkaTransactions() throws Exception {
+    try (Admin admin = Admin.create(Map.of("bootstrap.servers", stack.layout().kafkaBootstrap()))) {
+      List<String> open = new ArrayList<>();
+      for (TransactionListing t : admin.listTransactions().all().get(30, TimeUnit.SECONDS)) {
+        if (t.transactionalId().startsWith("tally-" + generation + "-")
+            && (t.state() == TransactionState.ONGOING
+                || t.state() == TransactionState.PREPARE_COMMIT
+                || t.state() == TransactionState.PREPARE_ABORT)) {
+          open.add(t.transactionalId() + " " + t.state());
+        }
+      }
+      return open;
+    }
+  }
+}

@@ -1,0 +1,45 @@
+package dev.tally.jobs.drill;
+
+import java.util.Arrays;
+import java.util.List;
+
+/** The faults {@code ./tally drill} can inject on the local stack. */
+public enum Fault {
+  TASKMANAGER_KILL("taskmanager-kill", "kill -9 the TaskManager, start a new one"),
+  JOBMANAGER_KILL(
+      "jobmanager-kill",
+      "kill -9 the JobManager, start a new one, resume the job from its last checkpoint"),
+  KAFKA_RESTART("kafka-restart", "stop the Kafka broker, wait 5 s, start it again"),
+  POSTGRES_RESTART("postgres-restart", "stop PostgreSQL (fast), wait 5 s, start it again"),
+  CHECKPOINT_FAILURE(
+      "checkpoint-failure", "freeze the TaskManager (SIGSTOP) past the checkpoint timeout"),
+  CRASH_AFTER_PREPARE(
+      "crash-after-prepare", "kill -9 the TaskManager while a PREPAREd transaction awaits COMMIT");
+
+  public final String cliName;
+  public final String description;
+
+  Fault(String cliName, String description) {
+    this.cliName = cliName;
+    this.description = description;
+  }
+
+  /** Parses a --fault value; {@code all} means every fault, one after another. */
+  public static List<Fault> parse(String value) {
+    if ("all".equals(value)) {
+      return List.of(values());
+    }
+    return Arrays.stream(values())
+        .filter(f -> f.cliName.equals(value))
+        .findFirst()
+        .map(List::of)
+        .orElseThrow(
+            () ->
+                new IllegalArgumentException(
+                    "unknown fault '"
+                        + value
+                        + "'; choose one of "
+                        + String.join(", ", Arrays.stream(values()).map(f -> f.cliName).toList())
+                        + ", all"));
+  }
+}

@@ -1,0 +1,60 @@
+package dev.tally.jobs.traffic;
+
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * What the event_counts rows must be for generated traffic, computed from the generator's intent
+ * (not by the job): valid first copies per (project, grain, window, event), persons = distinct
+ * distinct_ids (generated traffic has no merges), nothing too late. Keys are {@code
+ * project|grain|window-start-millis|event}, values {@code events/persons}.
+ */
+public final class ExpectedCounts {
+  private ExpectedCounts() {}
+
+  public static Map<String, String> eventCounts(List<GeneratedEvent> sent) {
+    Map<String, Set<String>> persons = new HashMap<>();
+    Map<String, Integer> events = new HashMap<>();
+    for (GeneratedEvent e : sent) {
+      if (e.kind() != GeneratedEvent.Kind.VALID) {
+        continue;
+      }
+      for (String grain : List.of("minute", "hour")) {
+        long size = grain.equals("minute") ? 60_000 : 3_600_000;
+        long start = Math.floorDiv(e.timestampMillis(), size) * size;
+        String key = e.project() + "|" + grain + "|" + start + "|" + e.event();
+        events.merge(key, 1, Integer::sum);
+        persons.computeIfAbsent(key, k -> new HashSet<>()).add(e.distinctId());
+      }
+    }
+    Map<String, String> expected = new TreeMap<>();
+    events.forEach((k, n) -> expected.put(k, n + "/" + persons.get(k).size()));
+    return expected;
+  }
+
+  /** The committed event_counts of a generation in the same form. */
+  public static Map<String, String> committed(java.sql.Connection db, String generation)
+      throws java.sql.SQLException {
+    Map<String, String> rows = new TreeMap<>();
+    try (java.sql.PreparedStatement ps =
+        db.prepareStatement(
+            "SELECT DISTINCT ON (project, grain, window_start, event) project, grain,"
+                + " (extract(epoch FROM window_start) * 1000)::bigint, event, events, persons"
+                + " FROM tally.event_counts WHERE generation = ?"
+                + " ORDER BY project, grain, window_start, event, revision DESC")) {
+      ps.setString(1, generation);
+      try (java.sql.ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          rows.put(
+              rs.getString(1) + "|" + rs.getString(2) + "|" + rs.getLong(3) + "|" + rs.getString(4),
+              rs.getLong(5) + "/" + rs.getLong(6));
+        }
+      }
+    }
+    return rows;
+  }
+}
