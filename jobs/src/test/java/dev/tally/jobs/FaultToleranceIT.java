@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.tally.avro.EnrichedEvent;
 import dev.tally.jobs.audit.Audit;
+import dev.tally.jobs.traffic.ExpectedCounts;
 import dev.tally.jobs.traffic.GeneratedEvent;
 import dev.tally.jobs.traffic.TrafficGenerator;
 import dev.tally.operators.model.ParsedRecord;
@@ -19,7 +20,6 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -237,7 +237,10 @@ class FaultToleranceIT {
 
     void assertExactlyOnce() throws Exception {
       assertThat(postgres.preparedTransactions()).isEmpty();
-      assertThat(committedEventCounts()).isEqualTo(expectedEventCounts());
+      try (Connection c = postgres.admin()) {
+        assertThat(ExpectedCounts.committed(c, generation))
+            .isEqualTo(ExpectedCounts.eventCounts(sent));
+      }
       Map<String, Long> expectedLedger = expectedLedgerTotals();
       assertThat(ledgerTotals()).isEqualTo(expectedLedger);
 
@@ -276,29 +279,6 @@ class FaultToleranceIT {
       }
     }
 
-    /**
-     * (project|grain|window|event) → events/persons of valid first copies; persons = distinct ids.
-     */
-    private Map<String, String> expectedEventCounts() {
-      Map<String, Set<String>> persons = new HashMap<>();
-      Map<String, Integer> events = new HashMap<>();
-      for (GeneratedEvent e : sent) {
-        if (e.kind() != GeneratedEvent.Kind.VALID) {
-          continue;
-        }
-        for (String grain : List.of("minute", "hour")) {
-          long size = grain.equals("minute") ? 60_000 : 3_600_000;
-          long start = Math.floorDiv(e.timestampMillis(), size) * size;
-          String key = e.project() + "|" + grain + "|" + start + "|" + e.event();
-          events.merge(key, 1, Integer::sum);
-          persons.computeIfAbsent(key, k -> new HashSet<>()).add(e.distinctId());
-        }
-      }
-      Map<String, String> expected = new TreeMap<>();
-      events.forEach((k, n) -> expected.put(k, n + "/" + persons.get(k).size()));
-      return expected;
-    }
-
     private Map<String, Long> expectedLedgerTotals() {
       Map<String, Long> m = new TreeMap<>();
       m.put("consumed", (long) sent.size());
@@ -311,27 +291,6 @@ class FaultToleranceIT {
           "dead_lettered",
           sent.stream().filter(e -> e.kind() == GeneratedEvent.Kind.INVALID).count());
       return m;
-    }
-
-    private Map<String, String> committedEventCounts() throws Exception {
-      Map<String, String> rows = new TreeMap<>();
-      try (Connection c = postgres.admin();
-          Statement s = c.createStatement();
-          ResultSet rs =
-              s.executeQuery(
-                  "SELECT DISTINCT ON (project, grain, window_start, event) project, grain,"
-                      + " (extract(epoch FROM window_start) * 1000)::bigint, event, events, persons"
-                      + " FROM tally.event_counts WHERE generation = '"
-                      + generation
-                      + "'"
-                      + " ORDER BY project, grain, window_start, event, revision DESC")) {
-        while (rs.next()) {
-          rows.put(
-              rs.getString(1) + "|" + rs.getString(2) + "|" + rs.getLong(3) + "|" + rs.getString(4),
-              rs.getLong(5) + "/" + rs.getLong(6));
-        }
-      }
-      return rows;
     }
 
     private String latestLedger() {

@@ -1,0 +1,174 @@
+package dev.tally.jobs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.tally.avro.DeadLetter;
+import dev.tally.avro.PersonState;
+import dev.tally.avro.RawEvent;
+import dev.tally.sinks.PostgresForTests;
+import dev.tally.sinks.kafka.AvroCodec;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestartStrategyOptions;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Poison records from Kafka reach the dead-letter topic with their reason and original bytes, the
+ * ledger balances, and the job never restarts (restarts are disabled: one exception would fail the
+ * test).
+ */
+class BadInputIT {
+  @RegisterExtension
+  static final MiniClusterExtension FLINK =
+      new MiniClusterExtension(
+          new MiniClusterResourceConfiguration.Builder()
+              .setNumberTaskManagers(1)
+              .setNumberSlotsPerTaskManager(2)
+              .build());
+
+  private static KafkaTestCluster kafka;
+  private static PostgresForTests postgres;
+  @TempDir static Path tmp;
+
+  @BeforeAll
+  static void start() throws Exception {
+    kafka = KafkaTestCluster.start();
+    postgres = PostgresForTests.start();
+    for (String t : List.of("raw_bad", "enriched_bad", "dlq_bad", "late_bad")) {
+      kafka.createTopic(t, 1);
+    }
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    postgres.close();
+    kafka.close();
+  }
+
+  private static byte[] raw(Consumer<RawEvent> change) {
+    RawEvent e =
+        RawEvent.newBuilder()
+            .setUuid("5f0c6a3e-2b1d-4c9e-9a51-0d2f3b7c8e11")
+            .setProject("acme")
+            .setEvent("$pageview")
+            .setDistinctId("user-1")
+            .setTimestamp(Instant.now().toString())
+            .setProperties("{\"$browser\":\"Firefox\"}")
+            .build();
+    change.accept(e);
+    return AvroCodec.encode(e);
+  }
+
+  @Test
+  void shouldDeadLetterEveryPoisonRecordWithItsReasonAndBytesWithoutRestarting() throws Exception {
+    Map<String, byte[]> bad = new LinkedHashMap<>();
+    bad.put(
+        "malformed",
+        "not avro at all \u0000\u00ff".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+    bad.put(
+        "malformed ",
+        AvroCodec.encode(
+            PersonState.newBuilder()
+                .setPersonId("p")
+                .setProperties("{}")
+                .setDistinctIds(List.of("a", "b"))
+                .setIsIdentified(true)
+                .setCreatedAt(1)
+                .build()));
+    bad.put("oversized", raw(e -> e.setProperties("{\"x\":\"" + "y".repeat(70_000) + "\"}")));
+    bad.put("missing_field:uuid", raw(e -> e.setUuid(null)));
+    bad.put("missing_field:project", raw(e -> e.setProject(null)));
+    bad.put("missing_field:event", raw(e -> e.setEvent(null)));
+    bad.put("missing_field:distinct_id", raw(e -> e.setDistinctId(null)));
+    bad.put("missing_field:timestamp", raw(e -> e.setTimestamp(null)));
+    bad.put("invalid_field:uuid", raw(e -> e.setUuid("5f0c6a3e2b1d4c9e9a510d2f3b7c8e11")));
+    bad.put("invalid_field:project", raw(e -> e.setProject("_invalid")));
+    bad.put("invalid_field:event", raw(e -> e.setEvent("")));
+    bad.put("invalid_field:distinct_id", raw(e -> e.setDistinctId("d".repeat(201))));
+    bad.put("invalid_field:timestamp", raw(e -> e.setTimestamp("2026-11-23T10:00:60Z")));
+    bad.put("invalid_field:properties", raw(e -> e.setProperties("{\"$set\": [1]}")));
+    bad.put(
+        "invalid_field:properties ", raw(e -> e.setProperties("[".repeat(600) + "]".repeat(600))));
+
+    List<byte[][]> records = new ArrayList<>();
+    bad.values().forEach(v -> records.add(new byte[][] {null, v}));
+    records.add(new byte[][] {null, raw(e -> {})}); // one valid event keeps time moving
+    kafka.produce("raw_bad", records);
+
+    Path passwordFile = tmp.resolve("pw");
+    postgres.writerConfig(passwordFile);
+    Configuration config = new Configuration();
+    config.setString("tally.generation", "bad");
+    config.setString("tally.kafka.bootstrap-servers", kafka.bootstrapServers());
+    config.setString("tally.topic.raw", "raw_bad");
+    config.setString("tally.topic.enriched", "enriched_bad");
+    config.setString("tally.topic.dead-letter", "dlq_bad");
+    config.setString("tally.topic.late", "late_bad");
+    config.setString("tally.postgres.url", postgres.url());
+    config.setString("tally.postgres.user", PostgresForTests.WRITER_USER);
+    config.setString("tally.postgres.password-file", passwordFile.toString());
+    config.setString("tally.checkpoint-interval", "500ms");
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+    env.configure(
+        Configuration.fromMap(Map.of(RestartStrategyOptions.RESTART_STRATEGY.key(), "none")));
+    IngestionJob.build(env, config);
+    JobClient job = env.executeAsync("tally-bad-input");
+
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .untilAsserted(
+            () -> {
+              assertThat(job.getJobStatus().get().isGloballyTerminalState())
+                  .as("job keeps running")
+                  .isFalse();
+              assertThat(
+                      postgres.queryLong(
+                          "SELECT coalesce(sum(dead_lettered), 0) FROM (SELECT DISTINCT ON (project, hour) dead_lettered"
+                              + " FROM tally.ledger WHERE generation = 'bad' ORDER BY project, hour, revision DESC) l"))
+                  .isEqualTo(bad.size());
+            });
+    assertThat(
+            postgres.queryLong(
+                "SELECT count(*) FROM (SELECT DISTINCT ON (project, hour) * FROM tally.ledger WHERE generation = 'bad'"
+                    + " ORDER BY project, hour, revision DESC) l WHERE consumed <> aggregated + duplicates + too_late + dead_lettered"))
+        .isZero();
+    job.cancel().get();
+
+    List<String> reasons = new ArrayList<>();
+    List<byte[]> payloads = new ArrayList<>();
+    for (ConsumerRecord<byte[], byte[]> r : kafka.readCommitted("dlq_bad")) {
+      DeadLetter d = AvroCodec.decode(r.value(), DeadLetter.class);
+      reasons.add(d.getReason());
+      ByteBuffer p = d.getPayload();
+      byte[] bytes = new byte[p.remaining()];
+      p.get(bytes);
+      payloads.add(bytes);
+      assertThat(d.getSource()).startsWith("raw_bad/0@");
+      assertThat(d.getGeneration()).isEqualTo("bad");
+    }
+    assertThat(reasons)
+        .containsExactlyInAnyOrderElementsOf(bad.keySet().stream().map(String::strip).toList());
+    for (byte[] original : bad.values()) {
+      assertThat(payloads).anySatisfy(p -> assertThat(Arrays.equals(p, original)).isTrue());
+    }
+  }
+}
