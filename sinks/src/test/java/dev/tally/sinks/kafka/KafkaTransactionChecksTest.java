@@ -1,0 +1,39 @@
+package dev.tally.sinks.kafka;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+class KafkaTransactionChecksTest {
+  private static final long BROKER_MAX = Duration.ofMinutes(15).toMillis();
+
+  @Test
+  void shouldAcceptATimeoutBetweenTheRestartBudgetAndTheBrokerCap() {
+    assertThat(
+            KafkaTransactionChecks.evaluate(
+                Duration.ofMinutes(10), BROKER_MAX, Duration.ofSeconds(5), Duration.ofMinutes(5)))
+        .isEmpty();
+  }
+
+  @Test
+  void shouldRefuseATimeoutAboveTheBrokerCap() {
+    // Flink's KafkaSink default (1 h) against the broker default cap (15 min)
+    assertThat(
+            KafkaTransactionChecks.evaluate(
+                Duration.ofHours(1), BROKER_MAX, Duration.ofSeconds(5), Duration.ofMinutes(5)))
+        .singleElement()
+        .asString()
+        .contains("exceeds the broker's transaction.max.timeout.ms");
+  }
+
+  @Test
+  void shouldRefuseATimeoutThatCouldAbortATransactionBeforeItIsCommitted() {
+    assertThat(
+            KafkaTransactionChecks.evaluate(
+                Duration.ofMinutes(1), BROKER_MAX, Duration.ofMinutes(2), Duration.ofMinutes(5)))
+        .singleElement()
+        .asString()
+        .contains("losing data");
+  }
+}
