@@ -83,7 +83,7 @@ public final class IngestionJob {
         config.get(JobOptions.ALLOWED_LATENESS),
         config.get(JobOptions.BREAKDOWNS),
         config.get(JobOptions.DEDUP_RETENTION),
-        false);
+        PipelineSettings.Mode.STREAMING);
   }
 
   /** Parallelism, exactly-once checkpoints and the RocksDB state backend. */

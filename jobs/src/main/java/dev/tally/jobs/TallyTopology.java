@@ -106,7 +106,7 @@ public final class TallyTopology {
 
     DataStream<TallyRow> counts =
         onTime
-            .flatMap(new ToContributions(settings.breakdowns()))
+            .flatMap(new ToContributions(settings.breakdowns(), settings.dailyActive()))
             .uid(Uids.CONTRIBUTIONS)
             .name("rows of each event")
             .keyBy(c -> c.key(), Types.STRING)

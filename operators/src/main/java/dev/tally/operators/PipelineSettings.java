@@ -14,15 +14,30 @@ import java.util.List;
  * @param allowedLateness a minute window accepts events until its end + this ≤ watermark (5 min)
  * @param breakdowns breakdown specs {@code event:<prop>} / {@code person:<prop>}, each once
  * @param dedupRetention how long a uuid is remembered; {@code null} = forever (replay)
- * @param emitPersonSnapshots whether enrichment emits person snapshots (replay's persons.jsonl)
+ * @param mode REPLAY writes the contract's files (person snapshots for persons.jsonl); STREAMING
+ *     also keeps daily-active-person rows for the analyst views
  */
 public record PipelineSettings(
     Duration maxOutOfOrderness,
     Duration allowedLateness,
     List<String> breakdowns,
     Duration dedupRetention,
-    boolean emitPersonSnapshots)
+    Mode mode)
     implements Serializable {
+
+  /** What the pipeline feeds: the replay files or the streaming job's tables. */
+  public enum Mode {
+    REPLAY,
+    STREAMING
+  }
+
+  public boolean emitPersonSnapshots() {
+    return mode == Mode.REPLAY;
+  }
+
+  public boolean dailyActive() {
+    return mode == Mode.STREAMING;
+  }
 
   public static final Duration DEFAULT_MAX_OUT_OF_ORDERNESS = Duration.ofSeconds(10);
   public static final Duration DEFAULT_ALLOWED_LATENESS = Duration.ofMinutes(5);
@@ -47,7 +62,7 @@ public record PipelineSettings(
         DEFAULT_ALLOWED_LATENESS,
         new ArrayList<>(),
         DEFAULT_DEDUP_RETENTION,
-        false);
+        Mode.STREAMING);
   }
 
   public static boolean isValidBreakdown(String spec) {
@@ -55,7 +70,6 @@ public record PipelineSettings(
   }
 
   public PipelineSettings withBreakdowns(List<String> specs) {
-    return new PipelineSettings(
-        maxOutOfOrderness, allowedLateness, specs, dedupRetention, emitPersonSnapshots);
+    return new PipelineSettings(maxOutOfOrderness, allowedLateness, specs, dedupRetention, mode);
   }
 }

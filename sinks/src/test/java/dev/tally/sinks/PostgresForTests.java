@@ -165,7 +165,7 @@ public final class PostgresForTests implements AutoCloseable {
         }
       }
       s.execute(
-          "TRUNCATE tally.event_counts, tally.breakdown_counts, tally.ledger, tally.sink_commits, tally.source_offsets,"
+          "TRUNCATE tally.event_counts, tally.breakdown_counts, tally.ledger, tally.sink_commits, tally.source_offsets, tally.daily_active,"
               + " tally.active_generation, tally.generations CASCADE");
     }
   }

@@ -70,7 +70,8 @@ public final class ReplayCommand implements Callable<Integer> {
       throw new ParameterException(spec.commandLine(), "--out " + out + " is not a folder");
     }
     PipelineSettings settings =
-        new PipelineSettings(maxOutOfOrderness, allowedLateness, breakdowns, null, true);
+        new PipelineSettings(
+            maxOutOfOrderness, allowedLateness, breakdowns, null, PipelineSettings.Mode.REPLAY);
     Replay.run(input, out, settings);
     return 0;
   }

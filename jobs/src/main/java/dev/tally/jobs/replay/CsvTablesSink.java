@@ -95,8 +95,8 @@ public final class CsvTablesSink implements Sink<TallyRow> {
                     Long.toString(r.duplicates),
                     Long.toString(r.tooLate),
                     Long.toString(r.deadLettered)));
-        case SOURCE_OFFSETS -> {
-          // no Kafka positions in a replay
+        case SOURCE_OFFSETS, DAILY_ACTIVE -> {
+          // not part of the replay files (no Kafka positions; daily rows are streaming-only)
         }
       }
     }

@@ -31,7 +31,7 @@ public final class Replay {
             settings.allowedLateness(),
             settings.breakdowns(),
             null, // replay never expires a dedup entry
-            true);
+            PipelineSettings.Mode.REPLAY);
 
     Configuration conf = new Configuration();
     conf.set(RestartStrategyOptions.RESTART_STRATEGY, "none");

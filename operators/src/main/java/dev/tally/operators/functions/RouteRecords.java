@@ -35,7 +35,12 @@ public class RouteRecords extends ProcessFunction<ParsedRecord, ValidEvent> {
     }
   }
 
+  /** The position, and for valid records a copy of the event time (per-partition lag). */
   private static ParsedRecord positionOnly(ParsedRecord r) {
-    return new ParsedRecord().at(r.topic, r.partition, r.offset);
+    ParsedRecord p = new ParsedRecord().at(r.topic, r.partition, r.offset);
+    if (r.isValid()) {
+      p.eventTimeMillis = r.valid.timestampMillis;
+    }
+    return p;
   }
 }

@@ -17,9 +17,11 @@ import org.apache.flink.util.Collector;
  */
 public class ToContributions implements FlatMapFunction<EnrichedRecord, Contribution> {
   private final List<String> breakdowns;
+  private final boolean dailyActive;
 
-  public ToContributions(List<String> breakdowns) {
+  public ToContributions(List<String> breakdowns, boolean dailyActive) {
     this.breakdowns = List.copyOf(breakdowns);
+    this.dailyActive = dailyActive;
   }
 
   @Override
@@ -32,6 +34,11 @@ public class ToContributions implements FlatMapFunction<EnrichedRecord, Contribu
             TallyRow.eventCount(e.project, TallyRow.MINUTE, minute, e.event), r.personId));
     out.collect(
         new Contribution(TallyRow.eventCount(e.project, TallyRow.HOUR, hour, e.event), r.personId));
+    if (dailyActive) {
+      out.collect(
+          new Contribution(
+              TallyRow.dailyActive(e.project, Times.dayStart(e.timestampMillis)), r.personId));
+    }
     if (breakdowns.isEmpty()) {
       return;
     }

@@ -36,6 +36,7 @@ public class TrackOffsets extends KeyedProcessFunction<String, ParsedRecord, Tal
     }
     current.firstOffset = Math.min(current.firstOffset, r.offset);
     current.nextOffset = Math.max(current.nextOffset, r.offset + 1);
+    current.maxEventMillis = Math.max(current.maxEventMillis, r.eventTimeMillis);
     current.consumed++;
     current.revision++;
     row.update(current);

@@ -11,6 +11,9 @@ public class ParsedRecord {
   public int partition = -1;
   public long offset = -1;
 
+  /** Only on position records: the event time of the valid record read there, else MIN_VALUE. */
+  public long eventTimeMillis = Long.MIN_VALUE;
+
   public ParsedRecord() {}
 
   public static ParsedRecord valid(ValidEvent event) {

@@ -14,7 +14,9 @@ public class TallyRow {
     BREAKDOWN_COUNTS,
     LEDGER,
     /** Kafka offsets consumed per partition: project = topic, windowStart = partition. */
-    SOURCE_OFFSETS
+    SOURCE_OFFSETS,
+    /** Distinct persons and events per project and UTC day (streaming job only; not in replay). */
+    DAILY_ACTIVE
   }
 
   public static final String MINUTE = "minute";
@@ -46,9 +48,22 @@ public class TallyRow {
 
   public long nextOffset;
 
+  /** SOURCE_OFFSETS: the newest valid event time read from the partition (Long.MIN_VALUE: none). */
+  public long maxEventMillis = Long.MIN_VALUE;
+
   public long revision;
 
   public TallyRow() {}
+
+  public static TallyRow dailyActive(String project, long dayStart) {
+    TallyRow r = new TallyRow();
+    r.table = Table.DAILY_ACTIVE;
+    r.project = project;
+    r.grain = "day";
+    r.windowStart = dayStart;
+    r.event = "";
+    return r;
+  }
 
   public static TallyRow sourceOffsets(String topic, int partition) {
     TallyRow r = new TallyRow();
@@ -108,7 +123,12 @@ public class TallyRow {
 
   /** End of the window in epoch millis (aggregates only). */
   public long windowEnd() {
-    return windowStart + (MINUTE.equals(grain) ? Times.MINUTE_MS : Times.HOUR_MS);
+    return windowStart
+        + switch (grain) {
+          case MINUTE -> Times.MINUTE_MS;
+          case HOUR -> Times.HOUR_MS;
+          default -> Times.DAY_MS;
+        };
   }
 
   public TallyRow copy() {
@@ -129,6 +149,7 @@ public class TallyRow {
     r.deadLettered = deadLettered;
     r.firstOffset = firstOffset;
     r.nextOffset = nextOffset;
+    r.maxEventMillis = maxEventMillis;
     r.revision = revision;
     return r;
   }

@@ -10,6 +10,7 @@ import java.time.format.DateTimeFormatter;
 public final class Times {
   public static final long MINUTE_MS = 60_000L;
   public static final long HOUR_MS = 3_600_000L;
+  public static final long DAY_MS = 86_400_000L;
 
   private static final DateTimeFormatter SECONDS =
       DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss'Z'").withZone(ZoneOffset.UTC);
@@ -22,6 +23,10 @@ public final class Times {
 
   public static long hourStart(long millis) {
     return Math.floorDiv(millis, HOUR_MS) * HOUR_MS;
+  }
+
+  public static long dayStart(long millis) {
+    return Math.floorDiv(millis, DAY_MS) * DAY_MS;
   }
 
   public static String format(long millis) {

@@ -25,12 +25,22 @@ final class Compaction {
           + " WHERE e.generation = ? AND n.generation = e.generation AND n.topic = e.topic"
           + " AND n.partition = e.partition AND n.revision > e.revision";
 
+  static final String DAILY_ACTIVE =
+      "DELETE FROM tally.daily_active e USING tally.daily_active n"
+          + " WHERE e.generation = ? AND n.generation = e.generation AND n.project = e.project"
+          + " AND n.day = e.day AND n.revision > e.revision";
+
   /** Keeps the last hour of commit rows and the newest of every subtask. */
   static final String SINK_COMMITS =
       "DELETE FROM tally.sink_commits c WHERE c.generation = ?"
           + " AND c.prepared_at < now() - interval '1 hour'"
           + " AND EXISTS (SELECT 1 FROM tally.sink_commits n WHERE n.generation = c.generation"
           + " AND n.sink_id = c.sink_id AND n.subtask = c.subtask AND n.checkpoint > c.checkpoint)";
+
+  /** Every compaction statement; each takes the generation as its only parameter. */
+  static final java.util.List<String> ALL =
+      java.util.List.of(
+          EVENT_COUNTS, BREAKDOWN_COUNTS, LEDGER, SOURCE_OFFSETS, DAILY_ACTIVE, SINK_COMMITS);
 
   private Compaction() {}
 }

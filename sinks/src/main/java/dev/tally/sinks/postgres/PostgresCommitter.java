@@ -80,14 +80,13 @@ final class PostgresCommitter implements Committer<PostgresCommittable> {
 
   /** Deletes row versions that a newer committed revision supersedes. Best effort. */
   private void compact() {
-    try (PreparedStatement counts = connection().prepareStatement(Compaction.EVENT_COUNTS);
-        PreparedStatement breakdowns = connection.prepareStatement(Compaction.BREAKDOWN_COUNTS);
-        PreparedStatement ledger = connection.prepareStatement(Compaction.LEDGER);
-        PreparedStatement sinkCommits = connection.prepareStatement(Compaction.SINK_COMMITS)) {
-      for (PreparedStatement ps :
-          new PreparedStatement[] {counts, breakdowns, ledger, sinkCommits}) {
-        ps.setString(1, options.generation());
-        ps.executeUpdate();
+    try {
+      Connection c = connection();
+      for (String sql : Compaction.ALL) {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+          ps.setString(1, options.generation());
+          ps.executeUpdate();
+        }
       }
     } catch (SQLException | IOException e) {
       LOG.warn("compaction of superseded row versions failed (will retry): {}", e.getMessage());

@@ -132,12 +132,14 @@ final class PostgresTwoPhaseWriter
     List<TallyRow> breakdowns = new ArrayList<>();
     List<TallyRow> ledger = new ArrayList<>();
     List<TallyRow> offsets = new ArrayList<>();
+    List<TallyRow> daily = new ArrayList<>();
     for (TallyRow r : buffer.values()) {
       switch (r.table) {
         case EVENT_COUNTS -> counts.add(r);
         case BREAKDOWN_COUNTS -> breakdowns.add(r);
         case LEDGER -> ledger.add(r);
         case SOURCE_OFFSETS -> offsets.add(r);
+        case DAILY_ACTIVE -> daily.add(r);
       }
     }
     String g = options.generation();
@@ -207,8 +209,8 @@ final class PostgresTwoPhaseWriter
     if (!offsets.isEmpty()) {
       try (PreparedStatement ps =
           connection.prepareStatement(
-              "INSERT INTO tally.source_offsets (generation, topic, partition, revision, first_offset, next_offset, records)"
-                  + " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")) {
+              "INSERT INTO tally.source_offsets (generation, topic, partition, revision, first_offset, next_offset, records, max_event_ms)"
+                  + " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")) {
         for (TallyRow r : offsets) {
           ps.setString(1, g);
           ps.setString(2, r.project);
@@ -217,12 +219,34 @@ final class PostgresTwoPhaseWriter
           ps.setLong(5, r.firstOffset);
           ps.setLong(6, r.nextOffset);
           ps.setLong(7, r.consumed);
+          if (r.maxEventMillis == Long.MIN_VALUE) {
+            ps.setNull(8, Types.BIGINT);
+          } else {
+            ps.setLong(8, r.maxEventMillis);
+          }
           ps.addBatch();
         }
         ps.executeBatch();
       }
     }
-    return counts.size() + breakdowns.size() + ledger.size() + offsets.size();
+    if (!daily.isEmpty()) {
+      try (PreparedStatement ps =
+          connection.prepareStatement(
+              "INSERT INTO tally.daily_active (generation, project, day, revision, events, persons)"
+                  + " VALUES (?, ?, (to_timestamp(? / 1000.0) AT TIME ZONE 'UTC')::date, ?, ?, ?) ON CONFLICT DO NOTHING")) {
+        for (TallyRow r : daily) {
+          ps.setString(1, g);
+          ps.setString(2, r.project);
+          ps.setLong(3, r.windowStart);
+          ps.setLong(4, r.revision);
+          ps.setLong(5, r.events);
+          ps.setLong(6, r.persons);
+          ps.addBatch();
+        }
+        ps.executeBatch();
+      }
+    }
+    return counts.size() + breakdowns.size() + ledger.size() + offsets.size() + daily.size();
   }
 
   private void insertCommitRow(String gid, long checkpoint, int rows) throws SQLException {

@@ -151,6 +151,22 @@ class PostgresTwoPhaseSinkTest {
   }
 
   @Test
+  void shouldCompactSupersededRevisionsButKeepTheNewest() throws Exception {
+    try (PostgresTwoPhaseWriter w = writer(0, 1, OptionalLong.empty());
+        PostgresCommitter committer = new PostgresCommitter(options, 0)) {
+      for (int i = 1; i <= 25; i++) {
+        w.write(minuteRow("signup", i, i), null);
+        Collection<PostgresCommittable> prepared = w.prepareCommit();
+        w.snapshotState(i);
+        committer.commit(new TestRequests(prepared).all);
+      }
+    }
+    // compaction ran after commit 20: revisions 1..19 are gone, 20..25 remain
+    assertThat(db.queryLong("SELECT count(*) FROM tally.event_counts WHERE event = 'signup'")).isEqualTo(6);
+    assertThat(visibleEvents("signup")).isEqualTo(25);
+  }
+
+  @Test
   void shouldRollBackOrphanedPreparedTransactionsOnRestore() throws Exception {
     Collection<PostgresCommittable> restoredCommittables;
     try (PostgresTwoPhaseWriter w = writer(0, 1, OptionalLong.empty());
