@@ -16,6 +16,8 @@ import picocli.CommandLine.Command;
       GenerateCommand.class,
       AuditCommand.class,
       DrillCommand.class,
+      FreshnessCommand.class,
+      ExportCommand.class,
       DbCommand.class
     })
 public final class TallyCli implements Runnable {

@@ -145,7 +145,7 @@ public final class CsvTablesSink implements Sink<TallyRow> {
   }
 
   /** RFC 4180 with minimal quoting: quote only fields containing , " CR or LF. */
-  static String csvField(String s) {
+  public static String csvField(String s) {
     if (s.indexOf(',') < 0 && s.indexOf('"') < 0 && s.indexOf('\r') < 0 && s.indexOf('\n') < 0) {
       return s;
     }

@@ -208,6 +208,14 @@ public final class LocalStack {
     return SchemaMigrations.migrate(layout.jdbcUrl(), "postgres", "");
   }
 
+  /** The read-only analyst login (SELECT on analytics.* only). */
+  public Connection analyst() throws IOException, SQLException {
+    return DriverManager.getConnection(
+        layout.jdbcUrl(),
+        StackLayout.ANALYST_USER,
+        Files.readString(layout.analystPasswordFile()).strip());
+  }
+
   public Connection admin() throws SQLException {
     return DriverManager.getConnection(layout.jdbcUrl(), "postgres", "");
   }

@@ -162,7 +162,8 @@ class PostgresTwoPhaseSinkTest {
       }
     }
     // compaction ran after commit 20: revisions 1..19 are gone, 20..25 remain
-    assertThat(db.queryLong("SELECT count(*) FROM tally.event_counts WHERE event = 'signup'")).isEqualTo(6);
+    assertThat(db.queryLong("SELECT count(*) FROM tally.event_counts WHERE event = 'signup'"))
+        .isEqualTo(6);
     assertThat(visibleEvents("signup")).isEqualTo(25);
   }
 
