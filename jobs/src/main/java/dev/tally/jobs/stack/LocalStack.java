@@ -39,6 +39,9 @@ import org.apache.kafka.common.Uuid;
 public final class LocalStack {
   private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(90);
 
+  /** Prometheus endpoints of the JobManager and TaskManager (first free port of the range each). */
+  public static final String PROMETHEUS_PORTS = "19249-19259";
+
   private final StackLayout layout;
   private final Path home;
   private final PrintStream out;
@@ -404,6 +407,8 @@ public final class LocalStack {
             "restart-strategy.exponential-delay.initial-backoff: 1s",
             "restart-strategy.exponential-delay.max-backoff: 30s",
             "web.submit.enable: true",
+            "metrics.reporter.prom.factory.class: org.apache.flink.metrics.prometheus.PrometheusReporterFactory",
+            "metrics.reporter.prom.port: " + PROMETHEUS_PORTS,
             "web.upload.dir: " + layout.dir().resolve("flink/uploads").toAbsolutePath(),
             "io.tmp.dirs: " + layout.dir().resolve("flink/tmp").toAbsolutePath(),
             "env.java.opts.all: \"" + opens + "\"",

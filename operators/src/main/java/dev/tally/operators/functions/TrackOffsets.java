@@ -2,9 +2,12 @@ package dev.tally.operators.functions;
 
 import dev.tally.operators.model.ParsedRecord;
 import dev.tally.operators.model.TallyRow;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.metrics.Gauge;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 
@@ -15,6 +18,7 @@ import org.apache.flink.util.Collector;
  */
 public class TrackOffsets extends KeyedProcessFunction<String, ParsedRecord, TallyRow> {
   private transient ValueState<TallyRow> row;
+  private transient Map<String, Long> newestEventTime;
 
   public static String key(ParsedRecord r) {
     return r.topic + '\u0000' + r.partition;
@@ -23,6 +27,24 @@ public class TrackOffsets extends KeyedProcessFunction<String, ParsedRecord, Tal
   @Override
   public void open(OpenContext openContext) {
     row = getRuntimeContext().getState(new ValueStateDescriptor<>("offsets", TallyRow.class));
+    newestEventTime = new ConcurrentHashMap<>();
+  }
+
+  /** A gauge per partition: how far its newest event time is behind the wall clock. */
+  private void publish(TallyRow r) {
+    String name = r.project + "-" + r.windowStart;
+    if (newestEventTime.put(name, r.maxEventMillis) == null) {
+      getRuntimeContext()
+          .getMetricGroup()
+          .addGroup("partition", name)
+          .gauge(
+              "tallyEventTimeLagMs",
+              (Gauge<Long>)
+                  () -> {
+                    long t = newestEventTime.getOrDefault(name, Long.MIN_VALUE);
+                    return t == Long.MIN_VALUE ? -1L : System.currentTimeMillis() - t;
+                  });
+    }
   }
 
   @Override
@@ -40,6 +62,7 @@ public class TrackOffsets extends KeyedProcessFunction<String, ParsedRecord, Tal
     current.consumed++;
     current.revision++;
     row.update(current);
+    publish(current);
     out.collect(current.copy());
   }
 }

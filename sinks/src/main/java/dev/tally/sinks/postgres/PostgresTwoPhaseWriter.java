@@ -41,6 +41,7 @@ final class PostgresTwoPhaseWriter
   private long lastSnapshottedCheckpoint;
   private long lastPreparedCheckpoint;
   private long watermark = Long.MIN_VALUE;
+  private volatile long preparedWatermark = Long.MIN_VALUE;
 
   PostgresTwoPhaseWriter(
       PostgresTwoPhaseSink.Options options,
@@ -53,7 +54,14 @@ final class PostgresTwoPhaseWriter
     this.subtask = subtask;
     this.parallelism = parallelism;
     this.lastSnapshottedCheckpoint = restoredCheckpoint.orElse(0);
-    metrics.gauge("tallyCommittedWatermarkCandidate", () -> watermark);
+    // Event-time lag of what this subtask last prepared (committed one checkpoint later):
+    // alert when it exceeds checkpoint interval + out-of-orderness by far (docs/operations.md).
+    metrics.gauge(
+        "tallyWatermarkLagMs",
+        () ->
+            preparedWatermark == Long.MIN_VALUE
+                ? -1L
+                : System.currentTimeMillis() - preparedWatermark);
     try {
       connection = options.connection().open();
       connection.setAutoCommit(true);
@@ -118,6 +126,7 @@ final class PostgresTwoPhaseWriter
         s.execute("PREPARE TRANSACTION " + TransactionIds.literal(gid));
       }
       connection.setAutoCommit(true);
+      preparedWatermark = watermark;
       LOG.debug("prepared {} with {} rows, watermark {}", gid, rows, watermark);
     } catch (SQLException e) {
       throw new IOException(
