@@ -9,6 +9,7 @@ import dev.tally.sinks.kafka.KafkaTransactionChecks;
 import dev.tally.sinks.postgres.PostgresConnectionConfig;
 import dev.tally.sinks.postgres.PostgresTwoPhaseSink;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
@@ -100,8 +101,13 @@ public final class IngestionJob {
   /** Per-partition watermarks over valid records, with the idleness timeout. */
   public static WatermarkStrategy<ParsedRecord> watermarks(
       Configuration config, PipelineSettings settings) {
-    return ValidEventWatermarks.strategy(
-        settings.maxOutOfOrderness(), false, config.get(JobOptions.SOURCE_IDLENESS));
+    WatermarkStrategy<ParsedRecord> strategy =
+        ValidEventWatermarks.strategy(
+            settings.maxOutOfOrderness(), false, config.get(JobOptions.SOURCE_IDLENESS));
+    Duration maxDrift = config.get(JobOptions.WATERMARK_ALIGNMENT_MAX_DRIFT);
+    return maxDrift == null
+        ? strategy
+        : strategy.withWatermarkAlignment("tally-raw", maxDrift, Duration.ofSeconds(1));
   }
 
   public static KafkaSource<ParsedRecord> source(

@@ -136,6 +136,13 @@ public final class JobOptions {
           .withDescription(
               "A partition without records for this long stops holding the watermark back.");
 
+  public static final ConfigOption<Duration> WATERMARK_ALIGNMENT_MAX_DRIFT =
+      key("tally.source.watermark-alignment.max-drift")
+          .durationType()
+          .noDefaultValue()
+          .withDescription(
+              "Optional: pause reading partitions whose watermark runs more than this ahead of the slowest one (bounds state during backfills). Off by default.");
+
   public static final ConfigOption<Duration> DEDUP_RETENTION =
       key("tally.dedup.retention")
           .durationType()

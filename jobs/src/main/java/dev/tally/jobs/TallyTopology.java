@@ -17,6 +17,7 @@ import dev.tally.operators.model.PersonSnapshot;
 import dev.tally.operators.model.TallyRow;
 import dev.tally.operators.model.ValidEvent;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.source.Source;
@@ -100,7 +101,10 @@ public final class TallyTopology {
 
     SingleOutputStreamOperator<EnrichedRecord> onTime =
         enriched
-            .process(new ClassifyLateness(settings.allowedLateness()))
+            .transform(
+                "classify lateness",
+                TypeInformation.of(EnrichedRecord.class),
+                new ClassifyLateness(settings.allowedLateness()))
             .uid(Uids.LATENESS)
             .name("classify lateness");
 

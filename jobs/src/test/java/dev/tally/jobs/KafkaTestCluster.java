@@ -69,6 +69,22 @@ final class KafkaTestCluster implements AutoCloseable {
     }
   }
 
+  /** Sends values to explicit partitions: {partition, value} pairs. */
+  void produceToPartitions(String topic, List<Object[]> partitionValues) {
+    Properties p = new Properties();
+    p.put("bootstrap.servers", bootstrapServers());
+    p.put("key.serializer", ByteArraySerializer.class.getName());
+    p.put("value.serializer", ByteArraySerializer.class.getName());
+    p.put("acks", "all");
+    p.put("enable.idempotence", "true");
+    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
+      for (Object[] pv : partitionValues) {
+        producer.send(new ProducerRecord<>(topic, (Integer) pv[0], null, (byte[]) pv[1]));
+      }
+      producer.flush();
+    }
+  }
+
   /** Every committed record of a topic, read with isolation.level=read_committed. */
   List<ConsumerRecord<byte[], byte[]>> readCommitted(String topic) {
     Properties p = new Properties();

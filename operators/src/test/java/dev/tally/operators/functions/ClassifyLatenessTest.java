@@ -7,7 +7,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.tally.operators.model.EnrichedRecord;
 import dev.tally.operators.validation.Rfc3339;
 import java.time.Duration;
-import org.apache.flink.streaming.api.operators.ProcessOperator;
 import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
@@ -15,9 +14,7 @@ import org.junit.jupiter.api.Test;
 class ClassifyLatenessTest {
   @Test
   void shouldJudgeLatenessOnTheMinuteWindowWithAnInclusiveBoundary() throws Exception {
-    var h =
-        new OneInputStreamOperatorTestHarness<>(
-            new ProcessOperator<>(new ClassifyLateness(Duration.ofMinutes(5))));
+    var h = new OneInputStreamOperatorTestHarness<>(new ClassifyLateness(Duration.ofMinutes(5)));
     h.open();
     EnrichedRecord first =
         new EnrichedRecord(event(uuid(1), "u", "2026-11-23T10:03:59.999Z", "{}"), "p", "{}");
@@ -35,6 +32,28 @@ class ClassifyLatenessTest {
         .extracting(r -> r.getValue().tooLate)
         .containsExactly(0, 1);
     h.close();
+  }
+
+  @Test
+  void shouldJudgeReplayedEventsAgainstTheWatermarkInForceAtTheCheckpoint() throws Exception {
+    var before =
+        new OneInputStreamOperatorTestHarness<>(new ClassifyLateness(Duration.ofMinutes(5)));
+    before.open();
+    long boundary = Rfc3339.parseMillis("2026-11-23T10:09:00Z");
+    before.processWatermark(new Watermark(boundary));
+    var snapshot = before.snapshot(1, 1);
+    before.close();
+
+    // After a restore Flink starts without a watermark; the event must still be too late.
+    var after =
+        new OneInputStreamOperatorTestHarness<>(new ClassifyLateness(Duration.ofMinutes(5)));
+    after.initializeState(snapshot);
+    after.open();
+    after.processElement(
+        new EnrichedRecord(event(uuid(2), "u", "2026-11-23T10:03:59.999Z", "{}"), "p", "{}"), 0);
+    assertThat(after.extractOutputValues()).isEmpty();
+    assertThat(after.getSideOutput(Tags.TOO_LATE)).hasSize(1);
+    after.close();
   }
 
   @Test

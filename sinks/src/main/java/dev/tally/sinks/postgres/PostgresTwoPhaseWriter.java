@@ -74,9 +74,34 @@ final class PostgresTwoPhaseWriter
       }
       new PreparedTransactions(connection, options.generation(), options.sinkId())
           .recover(subtask, parallelism, restoredCheckpoint);
+      if (restoredCheckpoint.isPresent()) {
+        watermark = committedWatermarkAt(restoredCheckpoint.getAsLong());
+      }
     } catch (SQLException e) {
       closeQuietly();
       throw new IOException("PostgreSQL sink cannot start: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * The watermark all subtasks had committed by the restored checkpoint (their minimum): every row
+   * it vouches for is committed, so a restarted writer can keep stamping it instead of falling back
+   * to "no watermark" until the sources emit new ones.
+   */
+  private long committedWatermarkAt(long checkpoint) throws SQLException {
+    try (PreparedStatement ps =
+        connection.prepareStatement(
+            "SELECT min(watermark_ms), bool_and(watermark_ms IS NOT NULL) FROM ("
+                + " SELECT DISTINCT ON (subtask) watermark_ms FROM tally.sink_commits"
+                + " WHERE generation = ? AND sink_id = ? AND checkpoint <= ?"
+                + " ORDER BY subtask, checkpoint DESC) s")) {
+      ps.setString(1, options.generation());
+      ps.setString(2, options.sinkId());
+      ps.setLong(3, checkpoint);
+      try (java.sql.ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return rs.getBoolean(2) && rs.getObject(1) != null ? rs.getLong(1) : Long.MIN_VALUE;
+      }
     }
   }
 
