@@ -399,6 +399,8 @@ public final class LocalStack {
             "parallelism.default: 2",
             "state.backend.type: rocksdb",
             "state.backend.incremental: true",
+            "state.backend.rocksdb.log.dir: "
+                + layout.dir().resolve("flink/tmp/rocksdb-logs").toAbsolutePath(),
             "execution.checkpointing.dir: file://" + checkpoints,
             "execution.checkpointing.savepoint-dir: file://" + savepoints,
             "execution.checkpointing.num-retained: 3",
@@ -532,7 +534,7 @@ public final class LocalStack {
   private void waitFor(String what, ManagedProcess process, Check check) throws Exception {
     long deadline = System.nanoTime() + STARTUP_TIMEOUT.toNanos();
     while (System.nanoTime() < deadline) {
-      if (!process.isRunning(layout)) {
+      if (!process.isAliveAfterStart()) {
         throw new IOException(what + " exited during start-up; see " + process.logFile());
       }
       if (check.ready()) {

@@ -75,6 +75,20 @@ final class ManagedProcess {
     }
   }
 
+  /**
+   * Whether the process started last is still alive, by pid only: right after start its command
+   * line can be briefly unreadable (exec of setsid → java), so start-up checks must not use the
+   * marker.
+   */
+  boolean isAliveAfterStart() {
+    try {
+      long pid = Long.parseLong(Files.readString(pidFile).strip());
+      return ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
+    } catch (IOException | NumberFormatException e) {
+      return false;
+    }
+  }
+
   boolean isRunning(StackLayout layout) {
     return handle(layout).isPresent();
   }
