@@ -96,50 +96,55 @@ public final class ExportCommand implements Callable<Integer> {
       throw new UserFacingErrors.UsageError("--from " + from + " must be before --to " + to);
     }
     try (Connection c = stackOptions.existingStack().analyst()) {
-      Instant completeThrough;
-      Instant finalThrough;
-      String generation;
-      try (Statement s = c.createStatement();
-          ResultSet rs =
-              s.executeQuery(
-                  "SELECT generation, complete_through, final_through FROM analytics.freshness")) {
-        if (!rs.next()) {
-          throw new UserFacingErrors.UsageError(
-              "no committed data for the active generation yet: nothing is final");
-        }
-        generation = rs.getString(1);
-        completeThrough = instantOrNull(rs.getObject(2, OffsetDateTime.class));
-        finalThrough = instantOrNull(rs.getObject(3, OffsetDateTime.class));
-      }
-      requireKnownProject(c, generation);
-      boolean partial = finalThrough == null || end.isAfter(finalThrough);
-      if (partial && !allowPartial) {
-        System.err.println(
-            "tally: the range includes windows that are not final yet: data is final through "
-                + (finalThrough == null ? "nothing yet" : finalThrough)
-                + " (complete through "
-                + (completeThrough == null ? "nothing yet" : completeThrough)
-                + "); export up to that instant, wait, or pass --allow-partial");
-        return NOT_FINAL;
-      }
-      List<Map<String, Object>> rows = rows(c, start, end);
-      PrintStream target =
-          out == null
-              ? System.out
-              : new PrintStream(Files.newOutputStream(out), true, StandardCharsets.UTF_8);
-      try {
-        write(target, generation, completeThrough, finalThrough, rows);
-      } finally {
-        if (out != null) {
-          target.close();
-        }
-      }
-      if (out != null) {
-        System.err.printf(
-            "exported %d rows to %s (final through %s)%n", rows.size(), out, finalThrough);
-      }
-      return 0;
+      return export(c, start, end, System.out, System.err);
     }
+  }
+
+  /** The export over an analyst connection; returns the exit code. */
+  int export(Connection c, Instant start, Instant end, PrintStream stdout, PrintStream stderr)
+      throws Exception {
+    Instant completeThrough;
+    Instant finalThrough;
+    String generation;
+    try (Statement s = c.createStatement();
+        ResultSet rs =
+            s.executeQuery(
+                "SELECT generation, complete_through, final_through FROM analytics.freshness")) {
+      if (!rs.next()) {
+        throw new UserFacingErrors.UsageError(
+            "no committed data for the active generation yet: nothing is final");
+      }
+      generation = rs.getString(1);
+      completeThrough = instantOrNull(rs.getObject(2, OffsetDateTime.class));
+      finalThrough = instantOrNull(rs.getObject(3, OffsetDateTime.class));
+    }
+    requireKnownProject(c, generation);
+    boolean partial = finalThrough == null || end.isAfter(finalThrough);
+    if (partial && !allowPartial) {
+      stderr.println(
+          "tally: the range includes windows that are not final yet: data is final through "
+              + (finalThrough == null ? "nothing yet" : finalThrough)
+              + " (complete through "
+              + (completeThrough == null ? "nothing yet" : completeThrough)
+              + "); export up to that instant, wait, or pass --allow-partial");
+      return NOT_FINAL;
+    }
+    List<Map<String, Object>> rows = rows(c, start, end);
+    PrintStream target =
+        out == null
+            ? stdout
+            : new PrintStream(Files.newOutputStream(out), true, StandardCharsets.UTF_8);
+    try {
+      write(target, generation, completeThrough, finalThrough, rows);
+    } finally {
+      if (out != null) {
+        target.close();
+      }
+    }
+    if (out != null) {
+      stderr.printf("exported %d rows to %s (final through %s)%n", rows.size(), out, finalThrough);
+    }
+    return 0;
   }
 
   private void requireKnownProject(Connection c, String generation) throws Exception {
@@ -233,7 +238,7 @@ public final class ExportCommand implements Callable<Integer> {
     }
   }
 
-  private static Instant instant(String option, String value) {
+  static Instant instant(String option, String value) {
     try {
       return OffsetDateTime.parse(value).toInstant();
     } catch (DateTimeParseException e) {
