@@ -114,19 +114,7 @@ class BadInputIT {
     records.add(new byte[][] {null, raw(e -> {})}); // one valid event keeps time moving
     kafka.produce("raw_bad", records);
 
-    Path passwordFile = tmp.resolve("pw");
-    postgres.writerConfig(passwordFile);
-    Configuration config = new Configuration();
-    config.setString("tally.generation", "bad");
-    config.setString("tally.kafka.bootstrap-servers", kafka.bootstrapServers());
-    config.setString("tally.topic.raw", "raw_bad");
-    config.setString("tally.topic.enriched", "enriched_bad");
-    config.setString("tally.topic.dead-letter", "dlq_bad");
-    config.setString("tally.topic.late", "late_bad");
-    config.setString("tally.postgres.url", postgres.url());
-    config.setString("tally.postgres.user", PostgresForTests.WRITER_USER);
-    config.setString("tally.postgres.password-file", passwordFile.toString());
-    config.setString("tally.checkpoint-interval", "500ms");
+    Configuration config = kafka.jobConfig("bad", "bad", postgres, tmp.resolve("pw"));
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
     env.configure(
         Configuration.fromMap(Map.of(RestartStrategyOptions.RESTART_STRATEGY.key(), "none")));

@@ -142,7 +142,7 @@ class FaultToleranceIT {
     private final String generation;
     private final String raw;
     private final List<GeneratedEvent> sent = new ArrayList<>();
-    private final Configuration config = new Configuration();
+    private final Configuration config;
 
     Scenario(String generation) throws Exception {
       this.generation = generation;
@@ -151,18 +151,9 @@ class FaultToleranceIT {
       kafka.createTopic("enriched_" + generation, 2);
       kafka.createTopic("dlq_" + generation, 1);
       kafka.createTopic("late_" + generation, 1);
-      Path passwordFile = tmp.resolve("pg-password-" + generation);
-      postgres.writerConfig(passwordFile);
-      config.setString("tally.generation", generation);
-      config.setString("tally.kafka.bootstrap-servers", kafka.bootstrapServers());
-      config.setString("tally.topic.raw", raw);
-      config.setString("tally.topic.enriched", "enriched_" + generation);
-      config.setString("tally.topic.dead-letter", "dlq_" + generation);
-      config.setString("tally.topic.late", "late_" + generation);
-      config.setString("tally.postgres.url", postgres.url());
-      config.setString("tally.postgres.user", PostgresForTests.WRITER_USER);
-      config.setString("tally.postgres.password-file", passwordFile.toString());
-      config.setString("tally.checkpoint-interval", "500ms");
+      config =
+          kafka.jobConfig(
+              generation, generation, postgres, tmp.resolve("pg-password-" + generation));
       config.setString("tally.parallelism", "2");
       config.setString("tally.source.idleness", "2s");
     }

@@ -113,18 +113,7 @@ class FreshnessHonestyIT {
     }
     assertThat(all).hasSize(n + 30);
 
-    Path passwordFile = tmp.resolve("pw");
-    postgres.writerConfig(passwordFile);
-    Configuration config = new Configuration();
-    config.setString("tally.generation", G);
-    config.setString("tally.kafka.bootstrap-servers", kafka.bootstrapServers());
-    config.setString("tally.topic.raw", "raw_h");
-    config.setString("tally.topic.enriched", "enriched_h");
-    config.setString("tally.topic.dead-letter", "dlq_h");
-    config.setString("tally.topic.late", "late_h");
-    config.setString("tally.postgres.url", postgres.url());
-    config.setString("tally.postgres.user", PostgresForTests.WRITER_USER);
-    config.setString("tally.postgres.password-file", passwordFile.toString());
+    Configuration config = kafka.jobConfig(G, "h", postgres, tmp.resolve("pw"));
     config.setString("tally.checkpoint-interval", "300ms");
     config.setString("tally.source.idleness", "1s");
     StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import org.apache.flink.configuration.Configuration;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -55,13 +56,7 @@ final class KafkaTestCluster implements AutoCloseable {
   }
 
   void produce(String topic, List<byte[][]> keyValues) {
-    Properties p = new Properties();
-    p.put("bootstrap.servers", bootstrapServers());
-    p.put("key.serializer", ByteArraySerializer.class.getName());
-    p.put("value.serializer", ByteArraySerializer.class.getName());
-    p.put("acks", "all");
-    p.put("enable.idempotence", "true");
-    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
+    try (KafkaProducer<byte[], byte[]> producer = producer()) {
       for (byte[][] kv : keyValues) {
         producer.send(new ProducerRecord<>(topic, kv[0], kv[1]));
       }
@@ -71,18 +66,48 @@ final class KafkaTestCluster implements AutoCloseable {
 
   /** Sends values to explicit partitions: {partition, value} pairs. */
   void produceToPartitions(String topic, List<Object[]> partitionValues) {
+    try (KafkaProducer<byte[], byte[]> producer = producer()) {
+      for (Object[] pv : partitionValues) {
+        producer.send(new ProducerRecord<>(topic, (Integer) pv[0], null, (byte[]) pv[1]));
+      }
+      producer.flush();
+    }
+  }
+
+  private KafkaProducer<byte[], byte[]> producer() {
     Properties p = new Properties();
     p.put("bootstrap.servers", bootstrapServers());
     p.put("key.serializer", ByteArraySerializer.class.getName());
     p.put("value.serializer", ByteArraySerializer.class.getName());
     p.put("acks", "all");
     p.put("enable.idempotence", "true");
-    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
-      for (Object[] pv : partitionValues) {
-        producer.send(new ProducerRecord<>(topic, (Integer) pv[0], null, (byte[]) pv[1]));
-      }
-      producer.flush();
-    }
+    return new KafkaProducer<>(p);
+  }
+
+  /**
+   * The ingestion job's configuration for one generation with its own topics ({@code raw_<suffix>},
+   * {@code enriched_<suffix>}, {@code dlq_<suffix>}, {@code late_<suffix>}) on this broker and the
+   * given PostgreSQL, checkpoints every 500 ms.
+   */
+  Configuration jobConfig(
+      String generation,
+      String suffix,
+      dev.tally.sinks.PostgresForTests postgres,
+      java.nio.file.Path passwordFile)
+      throws java.io.IOException {
+    postgres.writerConfig(passwordFile);
+    Configuration config = new Configuration();
+    config.setString("tally.generation", generation);
+    config.setString("tally.kafka.bootstrap-servers", bootstrapServers());
+    config.setString("tally.topic.raw", "raw_" + suffix);
+    config.setString("tally.topic.enriched", "enriched_" + suffix);
+    config.setString("tally.topic.dead-letter", "dlq_" + suffix);
+    config.setString("tally.topic.late", "late_" + suffix);
+    config.setString("tally.postgres.url", postgres.url());
+    config.setString("tally.postgres.user", dev.tally.sinks.PostgresForTests.WRITER_USER);
+    config.setString("tally.postgres.password-file", passwordFile.toString());
+    config.setString("tally.checkpoint-interval", "500ms");
+    return config;
   }
 
   /** Every committed record of a topic, read with isolation.level=read_committed. */

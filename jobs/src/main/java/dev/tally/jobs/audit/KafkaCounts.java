@@ -95,23 +95,21 @@ public final class KafkaCounts implements AutoCloseable {
   }
 
   static Predicate<byte[]> enrichedOf(String generation) {
-    SpecificDatumReader<EnrichedEvent> reader = new SpecificDatumReader<>(EnrichedEvent.class);
-    return bytes -> {
-      try {
-        return generation.equals(
-            reader.read(null, DecoderFactory.get().binaryDecoder(bytes, null)).getGeneration());
-      } catch (IOException | RuntimeException e) {
-        return false;
-      }
-    };
+    return ofGeneration(EnrichedEvent.class, EnrichedEvent::getGeneration, generation);
   }
 
   static Predicate<byte[]> deadLetterOf(String generation) {
-    SpecificDatumReader<DeadLetter> reader = new SpecificDatumReader<>(DeadLetter.class);
+    return ofGeneration(DeadLetter.class, DeadLetter::getGeneration, generation);
+  }
+
+  /** Matches Avro records of one type written by one generation; anything else does not match. */
+  private static <T> Predicate<byte[]> ofGeneration(
+      Class<T> type, java.util.function.Function<T, String> generationOf, String generation) {
+    SpecificDatumReader<T> reader = new SpecificDatumReader<>(type);
     return bytes -> {
       try {
         return generation.equals(
-            reader.read(null, DecoderFactory.get().binaryDecoder(bytes, null)).getGeneration());
+            generationOf.apply(reader.read(null, DecoderFactory.get().binaryDecoder(bytes, null))));
       } catch (IOException | RuntimeException e) {
         return false;
       }

@@ -443,8 +443,12 @@ public final class LocalStack {
         "GET_TM_RESOURCE_PARAMS",
         "org.apache.flink.runtime.taskexecutor.TaskManagerRunner",
         "taskmanager");
+    awaitTaskManagerRegistered("Flink TaskManager");
+  }
+
+  private void awaitTaskManagerRegistered(String what) throws Exception {
     waitFor(
-        "Flink TaskManager",
+        what,
         taskManager,
         () -> {
           String overview = restGet("/overview");
@@ -574,13 +578,7 @@ public final class LocalStack {
   public void killAndRestartJobManager() throws Exception {
     jobManager.kill(layout);
     startJobManager();
-    waitFor(
-        "Flink TaskManager re-registration",
-        taskManager,
-        () -> {
-          String overview = restGet("/overview");
-          return overview != null && !overview.contains("\"taskmanagers\":0");
-        });
+    awaitTaskManagerRegistered("Flink TaskManager re-registration");
   }
 
   /**

@@ -1,6 +1,5 @@
 package dev.tally.sinks.postgres;
 
-import dev.tally.operators.model.LedgerEntry;
 import dev.tally.operators.model.TallyRow;
 import java.io.IOException;
 import java.sql.Array;
@@ -8,9 +7,9 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.sql.Types;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -162,125 +161,21 @@ final class PostgresTwoPhaseWriter
   }
 
   private int insertRows() throws SQLException {
-    List<TallyRow> counts = new ArrayList<>();
-    List<TallyRow> breakdowns = new ArrayList<>();
-    List<TallyRow> ledger = new ArrayList<>();
-    List<TallyRow> offsets = new ArrayList<>();
-    List<TallyRow> daily = new ArrayList<>();
+    Map<TallyRow.Table, List<TallyRow>> byTable = new EnumMap<>(TallyRow.Table.class);
     for (TallyRow r : buffer.values()) {
-      switch (r.table) {
-        case EVENT_COUNTS -> counts.add(r);
-        case BREAKDOWN_COUNTS -> breakdowns.add(r);
-        case LEDGER -> ledger.add(r);
-        case SOURCE_OFFSETS -> offsets.add(r);
-        case DAILY_ACTIVE -> daily.add(r);
-      }
+      byTable.computeIfAbsent(r.table, t -> new ArrayList<>()).add(r);
     }
-    String g = options.generation();
-    if (!counts.isEmpty()) {
-      try (PreparedStatement ps =
-          connection.prepareStatement(
-              "INSERT INTO tally.event_counts (generation, project, grain, window_start, event, revision, events, persons)"
-                  + " VALUES (?, ?, ?, to_timestamp(? / 1000.0), ?, ?, ?, ?) ON CONFLICT DO NOTHING")) {
-        for (TallyRow r : counts) {
-          ps.setString(1, g);
-          ps.setString(2, r.project);
-          ps.setString(3, r.grain);
-          ps.setLong(4, r.windowStart);
-          ps.setString(5, r.event);
-          ps.setLong(6, r.revision);
-          ps.setLong(7, r.events);
-          ps.setLong(8, r.persons);
+    for (Map.Entry<TallyRow.Table, List<TallyRow>> e : byTable.entrySet()) {
+      RowInserts.Insert insert = RowInserts.BY_TABLE.get(e.getKey());
+      try (PreparedStatement ps = connection.prepareStatement(insert.sql())) {
+        for (TallyRow r : e.getValue()) {
+          insert.binder().bind(ps, options.generation(), r);
           ps.addBatch();
         }
         ps.executeBatch();
       }
     }
-    if (!breakdowns.isEmpty()) {
-      try (PreparedStatement ps =
-          connection.prepareStatement(
-              "INSERT INTO tally.breakdown_counts (generation, project, window_start, event, property, value, revision, events, persons)"
-                  + " VALUES (?, ?, to_timestamp(? / 1000.0), ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")) {
-        for (TallyRow r : breakdowns) {
-          ps.setString(1, g);
-          ps.setString(2, r.project);
-          ps.setLong(3, r.windowStart);
-          ps.setString(4, r.event);
-          ps.setString(5, r.property);
-          ps.setString(6, r.value);
-          ps.setLong(7, r.revision);
-          ps.setLong(8, r.events);
-          ps.setLong(9, r.persons);
-          ps.addBatch();
-        }
-        ps.executeBatch();
-      }
-    }
-    if (!ledger.isEmpty()) {
-      try (PreparedStatement ps =
-          connection.prepareStatement(
-              "INSERT INTO tally.ledger (generation, project, hour, revision, consumed, aggregated, duplicates, too_late, dead_lettered)"
-                  + " VALUES (?, ?, to_timestamp(? / 1000.0), ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")) {
-        for (TallyRow r : ledger) {
-          ps.setString(1, g);
-          ps.setString(2, r.project);
-          if (r.windowStart == LedgerEntry.NO_HOUR) {
-            ps.setNull(3, Types.BIGINT);
-          } else {
-            ps.setLong(3, r.windowStart);
-          }
-          ps.setLong(4, r.revision);
-          ps.setLong(5, r.consumed);
-          ps.setLong(6, r.aggregated);
-          ps.setLong(7, r.duplicates);
-          ps.setLong(8, r.tooLate);
-          ps.setLong(9, r.deadLettered);
-          ps.addBatch();
-        }
-        ps.executeBatch();
-      }
-    }
-    if (!offsets.isEmpty()) {
-      try (PreparedStatement ps =
-          connection.prepareStatement(
-              "INSERT INTO tally.source_offsets (generation, topic, partition, revision, first_offset, next_offset, records, max_event_ms)"
-                  + " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING")) {
-        for (TallyRow r : offsets) {
-          ps.setString(1, g);
-          ps.setString(2, r.project);
-          ps.setInt(3, (int) r.windowStart);
-          ps.setLong(4, r.revision);
-          ps.setLong(5, r.firstOffset);
-          ps.setLong(6, r.nextOffset);
-          ps.setLong(7, r.consumed);
-          if (r.maxEventMillis == Long.MIN_VALUE) {
-            ps.setNull(8, Types.BIGINT);
-          } else {
-            ps.setLong(8, r.maxEventMillis);
-          }
-          ps.addBatch();
-        }
-        ps.executeBatch();
-      }
-    }
-    if (!daily.isEmpty()) {
-      try (PreparedStatement ps =
-          connection.prepareStatement(
-              "INSERT INTO tally.daily_active (generation, project, day, revision, events, persons)"
-                  + " VALUES (?, ?, (to_timestamp(? / 1000.0) AT TIME ZONE 'UTC')::date, ?, ?, ?) ON CONFLICT DO NOTHING")) {
-        for (TallyRow r : daily) {
-          ps.setString(1, g);
-          ps.setString(2, r.project);
-          ps.setLong(3, r.windowStart);
-          ps.setLong(4, r.revision);
-          ps.setLong(5, r.events);
-          ps.setLong(6, r.persons);
-          ps.addBatch();
-        }
-        ps.executeBatch();
-      }
-    }
-    return counts.size() + breakdowns.size() + ledger.size() + offsets.size() + daily.size();
+    return buffer.size();
   }
 
   private void insertCommitRow(String gid, long checkpoint, int rows) throws SQLException {
@@ -294,11 +189,7 @@ final class PostgresTwoPhaseWriter
       ps.setLong(4, checkpoint);
       ps.setString(5, gid);
       ps.setInt(6, parallelism);
-      if (watermark == Long.MIN_VALUE) {
-        ps.setNull(7, Types.BIGINT);
-      } else {
-        ps.setLong(7, watermark);
-      }
+      RowInserts.setLongOrNull(ps, 7, watermark, Long.MIN_VALUE);
       ps.setInt(8, rows);
       ps.executeUpdate();
     }

@@ -1,0 +1,112 @@
+package dev.tally.sinks.postgres;
+
+import dev.tally.operators.model.LedgerEntry;
+import dev.tally.operators.model.TallyRow;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.util.EnumMap;
+import java.util.Map;
+
+/**
+ * One parameterized insert per table. Every row version is a new insert; a (key, revision) that
+ * already exists carries the same values, so {@code ON CONFLICT DO NOTHING} makes retries safe.
+ */
+final class RowInserts {
+  interface Binder {
+    void bind(PreparedStatement ps, String generation, TallyRow r) throws SQLException;
+  }
+
+  record Insert(String sql, Binder binder) {}
+
+  static final Map<TallyRow.Table, Insert> BY_TABLE = new EnumMap<>(TallyRow.Table.class);
+
+  static {
+    BY_TABLE.put(
+        TallyRow.Table.EVENT_COUNTS,
+        new Insert(
+            "INSERT INTO tally.event_counts (generation, project, grain, window_start, event, revision, events, persons)"
+                + " VALUES (?, ?, ?, to_timestamp(? / 1000.0), ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            (ps, g, r) -> {
+              ps.setString(1, g);
+              ps.setString(2, r.project);
+              ps.setString(3, r.grain);
+              ps.setLong(4, r.windowStart);
+              ps.setString(5, r.event);
+              ps.setLong(6, r.revision);
+              ps.setLong(7, r.events);
+              ps.setLong(8, r.persons);
+            }));
+    BY_TABLE.put(
+        TallyRow.Table.BREAKDOWN_COUNTS,
+        new Insert(
+            "INSERT INTO tally.breakdown_counts (generation, project, window_start, event, property, value, revision, events, persons)"
+                + " VALUES (?, ?, to_timestamp(? / 1000.0), ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            (ps, g, r) -> {
+              ps.setString(1, g);
+              ps.setString(2, r.project);
+              ps.setLong(3, r.windowStart);
+              ps.setString(4, r.event);
+              ps.setString(5, r.property);
+              ps.setString(6, r.value);
+              ps.setLong(7, r.revision);
+              ps.setLong(8, r.events);
+              ps.setLong(9, r.persons);
+            }));
+    BY_TABLE.put(
+        TallyRow.Table.LEDGER,
+        new Insert(
+            "INSERT INTO tally.ledger (generation, project, hour, revision, consumed, aggregated, duplicates, too_late, dead_lettered)"
+                + " VALUES (?, ?, to_timestamp(? / 1000.0), ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            (ps, g, r) -> {
+              ps.setString(1, g);
+              ps.setString(2, r.project);
+              setLongOrNull(ps, 3, r.windowStart, LedgerEntry.NO_HOUR);
+              ps.setLong(4, r.revision);
+              ps.setLong(5, r.consumed);
+              ps.setLong(6, r.aggregated);
+              ps.setLong(7, r.duplicates);
+              ps.setLong(8, r.tooLate);
+              ps.setLong(9, r.deadLettered);
+            }));
+    BY_TABLE.put(
+        TallyRow.Table.SOURCE_OFFSETS,
+        new Insert(
+            "INSERT INTO tally.source_offsets (generation, topic, partition, revision, first_offset, next_offset, records, max_event_ms)"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            (ps, g, r) -> {
+              ps.setString(1, g);
+              ps.setString(2, r.project);
+              ps.setInt(3, (int) r.windowStart);
+              ps.setLong(4, r.revision);
+              ps.setLong(5, r.firstOffset);
+              ps.setLong(6, r.nextOffset);
+              ps.setLong(7, r.consumed);
+              setLongOrNull(ps, 8, r.maxEventMillis, Long.MIN_VALUE);
+            }));
+    BY_TABLE.put(
+        TallyRow.Table.DAILY_ACTIVE,
+        new Insert(
+            "INSERT INTO tally.daily_active (generation, project, day, revision, events, persons)"
+                + " VALUES (?, ?, (to_timestamp(? / 1000.0) AT TIME ZONE 'UTC')::date, ?, ?, ?) ON CONFLICT DO NOTHING",
+            (ps, g, r) -> {
+              ps.setString(1, g);
+              ps.setString(2, r.project);
+              ps.setLong(3, r.windowStart);
+              ps.setLong(4, r.revision);
+              ps.setLong(5, r.events);
+              ps.setLong(6, r.persons);
+            }));
+  }
+
+  private RowInserts() {}
+
+  static void setLongOrNull(PreparedStatement ps, int index, long value, long nullValue)
+      throws SQLException {
+    if (value == nullValue) {
+      ps.setNull(index, Types.BIGINT);
+    } else {
+      ps.setLong(index, value);
+    }
+  }
+}
