@@ -6,10 +6,8 @@ import static org.awaitility.Awaitility.await;
 import dev.tally.avro.DeadLetter;
 import dev.tally.avro.PersonState;
 import dev.tally.avro.RawEvent;
-import dev.tally.sinks.PostgresForTests;
 import dev.tally.sinks.kafka.AvroCodec;
 import java.nio.ByteBuffer;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -21,47 +19,23 @@ import java.util.function.Consumer;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.core.execution.JobClient;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Poison records from Kafka reach the dead-letter topic with their reason and original bytes, the
  * ledger balances, and the job never restarts (restarts are disabled: one exception would fail the
  * test).
  */
-class BadInputIT {
-  @RegisterExtension
-  static final MiniClusterExtension FLINK =
-      new MiniClusterExtension(
-          new MiniClusterResourceConfiguration.Builder()
-              .setNumberTaskManagers(1)
-              .setNumberSlotsPerTaskManager(2)
-              .build());
-
-  private static KafkaTestCluster kafka;
-  private static PostgresForTests postgres;
-  @TempDir static Path tmp;
+class BadInputIT extends EndToEndTest {
 
   @BeforeAll
-  static void start() throws Exception {
-    kafka = KafkaTestCluster.start();
-    postgres = PostgresForTests.start();
+  static void createTopics() throws Exception {
     for (String t : List.of("raw_bad", "enriched_bad", "dlq_bad", "late_bad")) {
       kafka.createTopic(t, 1);
     }
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    postgres.close();
-    kafka.close();
   }
 
   private static byte[] raw(Consumer<RawEvent> change) {

@@ -9,11 +9,9 @@ import dev.tally.jobs.traffic.ExpectedCounts;
 import dev.tally.jobs.traffic.GeneratedEvent;
 import dev.tally.jobs.traffic.TrafficGenerator;
 import dev.tally.operators.model.ParsedRecord;
-import dev.tally.sinks.PostgresForTests;
 import dev.tally.sinks.kafka.AvroCodec;
 import dev.tally.sinks.postgres.PostgresTwoPhaseSink;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
@@ -34,17 +32,11 @@ import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDe
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.runtime.minicluster.MiniCluster;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.InjectMiniCluster;
-import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.flink.util.Collector;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Exactly-once under faults, end to end on real parts: an in-process Kafka broker, an embedded
@@ -55,36 +47,8 @@ import org.junit.jupiter.api.io.TempDir;
  * read with read_committed, the dead-letter topic; no prepared transaction may be left, and every
  * committed ledger row must balance at every moment it is observed.
  */
-class FaultToleranceIT {
+class FaultToleranceIT extends EndToEndTest {
   private static final int EVENTS = 3000;
-
-  @RegisterExtension
-  static final MiniClusterExtension FLINK =
-      new MiniClusterExtension(
-          new MiniClusterResourceConfiguration.Builder()
-              .setNumberTaskManagers(1)
-              .setNumberSlotsPerTaskManager(2)
-              .build());
-
-  private static KafkaTestCluster kafka;
-  private static PostgresForTests postgres;
-  @TempDir static Path tmp;
-
-  @BeforeAll
-  static void start() throws Exception {
-    kafka = KafkaTestCluster.start();
-    postgres = PostgresForTests.start();
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (postgres != null) {
-      postgres.close();
-    }
-    if (kafka != null) {
-      kafka.close();
-    }
-  }
 
   @Test
   void shouldCountEveryEventExactlyOnceWhenTheJobFailsAfterACheckpoint() throws Exception {

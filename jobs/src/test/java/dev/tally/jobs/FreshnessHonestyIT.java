@@ -4,9 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.tally.avro.RawEvent;
-import dev.tally.sinks.PostgresForTests;
 import dev.tally.sinks.kafka.AvroCodec;
-import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -26,14 +24,9 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
-import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.flink.test.junit5.MiniClusterExtension;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Freshness honesty, randomized (seeded): out-of-order events, hopelessly late events, an idle
@@ -42,36 +35,16 @@ import org.junit.jupiter.api.io.TempDir;
  * before T must already hold exactly its expected count of on-time events, and no window ending at
  * or before final_through may change afterwards. Zero violations.
  */
-class FreshnessHonestyIT {
+class FreshnessHonestyIT extends EndToEndTest {
   private static final long SEED = 20261123L;
   private static final String G = "honest";
 
-  @RegisterExtension
-  static final MiniClusterExtension FLINK =
-      new MiniClusterExtension(
-          new MiniClusterResourceConfiguration.Builder()
-              .setNumberTaskManagers(1)
-              .setNumberSlotsPerTaskManager(2)
-              .build());
-
-  private static KafkaTestCluster kafka;
-  private static PostgresForTests postgres;
-  @TempDir static Path tmp;
-
   @BeforeAll
-  static void start() throws Exception {
-    kafka = KafkaTestCluster.start();
-    postgres = PostgresForTests.start();
+  static void createTopics() throws Exception {
     kafka.createTopic("raw_h", 3);
     for (String t : List.of("enriched_h", "dlq_h", "late_h")) {
       kafka.createTopic(t, 1);
     }
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    postgres.close();
-    kafka.close();
   }
 
   /** One generated event: where it goes and whether it is hopelessly late by construction. */

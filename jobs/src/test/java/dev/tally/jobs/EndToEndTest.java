@@ -1,0 +1,44 @@
+package dev.tally.jobs;
+
+import dev.tally.sinks.PostgresForTests;
+import java.nio.file.Path;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Real parts for end-to-end tests: an in-process Kafka broker (KRaft), an embedded PostgreSQL 17
+ * with Tally's schema, and a Flink mini cluster with one TaskManager of two slots.
+ */
+abstract class EndToEndTest {
+  @RegisterExtension
+  static final MiniClusterExtension FLINK =
+      new MiniClusterExtension(
+          new MiniClusterResourceConfiguration.Builder()
+              .setNumberTaskManagers(1)
+              .setNumberSlotsPerTaskManager(2)
+              .build());
+
+  static KafkaTestCluster kafka;
+  static PostgresForTests postgres;
+  @TempDir static Path tmp;
+
+  @BeforeAll
+  static void startKafkaAndPostgres() throws Exception {
+    kafka = KafkaTestCluster.start();
+    postgres = PostgresForTests.start();
+  }
+
+  @AfterAll
+  static void stopKafkaAndPostgres() throws Exception {
+    if (postgres != null) {
+      postgres.close();
+    }
+    if (kafka != null) {
+      kafka.close();
+    }
+  }
+}
