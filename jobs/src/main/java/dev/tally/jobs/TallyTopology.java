@@ -95,7 +95,9 @@ public final class TallyTopology {
     SingleOutputStreamOperator<EnrichedRecord> enriched =
         unique
             .keyBy(e -> e.project, Types.STRING)
-            .process(new EnrichWithPerson(settings.emitPersonSnapshots()))
+            .process(
+                new EnrichWithPerson(
+                    settings.emitPersonSnapshots(), settings.maxPersonProperties()))
             .uid(Uids.ENRICH)
             .name("enrich with person");
 

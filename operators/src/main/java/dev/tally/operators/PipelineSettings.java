@@ -39,6 +39,13 @@ public record PipelineSettings(
     return mode == Mode.STREAMING;
   }
 
+  /** Properties kept per person in the streaming job; replay follows the contract (no cap). */
+  public static final int STREAMING_MAX_PERSON_PROPERTIES = 1000;
+
+  public int maxPersonProperties() {
+    return mode == Mode.STREAMING ? STREAMING_MAX_PERSON_PROPERTIES : Integer.MAX_VALUE;
+  }
+
   public static final Duration DEFAULT_MAX_OUT_OF_ORDERNESS = Duration.ofSeconds(10);
   public static final Duration DEFAULT_ALLOWED_LATENESS = Duration.ofMinutes(5);
   public static final Duration DEFAULT_DEDUP_RETENTION = Duration.ofHours(24);

@@ -26,13 +26,20 @@ import org.apache.flink.util.Collector;
  */
 public class EnrichWithPerson extends KeyedProcessFunction<String, ValidEvent, EnrichedRecord> {
   private final boolean emitSnapshots;
+  private final int maxProperties;
+  private transient Counter propertiesCapped;
   private transient MapState<String, String> personIdByDistinctId;
   private transient MapState<String, PersonState> persons;
   private transient Counter mergeRefused;
   private transient Counter merges;
 
-  public EnrichWithPerson(boolean emitSnapshots) {
+  /**
+   * @param emitSnapshots emit person snapshots to {@link Tags#PERSONS} (replay)
+   * @param maxProperties properties kept per person ({@link PersonModel#UNLIMITED} in replay)
+   */
+  public EnrichWithPerson(boolean emitSnapshots, int maxProperties) {
     this.emitSnapshots = emitSnapshots;
+    this.maxProperties = maxProperties;
   }
 
   @Override
@@ -48,13 +55,17 @@ public class EnrichWithPerson extends KeyedProcessFunction<String, ValidEvent, E
                     "persons", Types.STRING, new AvroTypeInfo<>(PersonState.class)));
     mergeRefused = getRuntimeContext().getMetricGroup().counter("tallyPersonMergeRefused");
     merges = getRuntimeContext().getMetricGroup().counter("tallyPersonMerges");
+    propertiesCapped = getRuntimeContext().getMetricGroup().counter("tallyPersonPropertiesCapped");
   }
 
   @Override
   public void processElement(ValidEvent event, Context ctx, Collector<EnrichedRecord> out)
       throws Exception {
     Map<String, Object> props = Json.parseTrustedObject(event.propertiesJson);
-    PersonModel.Outcome outcome = PersonModel.apply(store(), event, props);
+    PersonModel.Outcome outcome = PersonModel.apply(store(), event, props, maxProperties);
+    if (outcome.propertiesCapped()) {
+      propertiesCapped.inc();
+    }
     if (outcome.mergeRefused()) {
       mergeRefused.inc();
     }

@@ -35,12 +35,26 @@ public final class PersonModel {
    * @param mergedAway the person merged into {@code person} by this event, or null
    * @param mergeRefused true when a merge of an already identified person was refused
    */
-  public record Outcome(PersonState person, PersonState mergedAway, boolean mergeRefused) {}
+  public record Outcome(
+      PersonState person, PersonState mergedAway, boolean mergeRefused, boolean propertiesCapped) {}
+
+  /** No cap: the contract's semantics (replay). */
+  public static final int UNLIMITED = Integer.MAX_VALUE;
 
   private PersonModel() {}
 
   public static Outcome apply(Store store, ValidEvent e, Map<String, Object> props)
       throws Exception {
+    return apply(store, e, props, UNLIMITED);
+  }
+
+  /**
+   * As {@link #apply(Store, ValidEvent, Map)}, with person state bounded: a person keeps at most
+   * {@code maxProperties} properties; keys an update would add beyond that are dropped and the
+   * outcome says so (a warning in metrics, never a crash). Existing keys are still updated.
+   */
+  public static Outcome apply(
+      Store store, ValidEvent e, Map<String, Object> props, int maxProperties) throws Exception {
     String u = e.distinctId;
     String a = linkedDistinctId(e.event, props);
     if (a != null && a.equals(u)) {
@@ -80,9 +94,10 @@ public final class PersonModel {
         person.setIsIdentified(true);
       }
     }
-    person.setProperties(applyUpdates(person.getProperties(), props));
+    boolean[] capped = {false};
+    person.setProperties(applyUpdates(person.getProperties(), props, maxProperties, capped));
     store.put(person);
-    return new Outcome(person, mergedAway, refused);
+    return new Outcome(person, mergedAway, refused, capped[0]);
   }
 
   /** A of §4: {@code $anon_distinct_id} of an {@code $identify}, {@code alias} of an alias. */
@@ -128,7 +143,8 @@ public final class PersonModel {
 
   /** {@code $set_once} (absent keys only), then {@code $set}, then {@code $unset}. */
   @SuppressWarnings("unchecked")
-  static String applyUpdates(String personPropertiesJson, Map<String, Object> props) {
+  static String applyUpdates(
+      String personPropertiesJson, Map<String, Object> props, int maxProperties, boolean[] capped) {
     Object setOnce = props.get("$set_once");
     Object set = props.get("$set");
     Object unset = props.get("$unset");
@@ -145,6 +161,14 @@ public final class PersonModel {
     }
     if (unset instanceof List<?> keys) {
       keys.forEach(p::remove);
+    }
+    if (p.size() > maxProperties) {
+      // drop the newest keys (insertion order), never ones the person already had
+      List<String> keys = new java.util.ArrayList<>(p.keySet());
+      for (int i = keys.size() - 1; i >= 0 && p.size() > maxProperties; i--) {
+        p.remove(keys.get(i));
+      }
+      capped[0] = true;
     }
     return Json.write(p);
   }

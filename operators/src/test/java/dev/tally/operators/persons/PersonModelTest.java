@@ -95,6 +95,20 @@ class PersonModelTest {
   }
 
   @Test
+  void shouldCapPropertiesWithAWarningInsteadOfGrowingWithoutLimit() throws Exception {
+    var first = apply("e", "u", "{\"$set\":{\"a\":1,\"b\":2}}");
+    assertThat(first.propertiesCapped()).isFalse();
+    String line =
+        "{\"uuid\":\"00000000-0000-4000-8000-999999999999\",\"project\":\"acme\",\"event\":\"e\",\"distinct_id\":\"u\","
+            + "\"timestamp\":\"2026-11-23T10:00:00Z\",\"properties\":{\"$set\":{\"b\":3,\"c\":4,\"d\":5}}}";
+    ValidEvent e = EventValidator.parseJsonLine(line.getBytes(StandardCharsets.UTF_8), "t").valid;
+    var capped = PersonModel.apply(store, e, Json.parseTrustedObject(e.propertiesJson), 3);
+
+    assertThat(capped.propertiesCapped()).isTrue();
+    assertThat(capped.person().getProperties()).isEqualTo("{\"a\":1,\"b\":3,\"c\":4}");
+  }
+
+  @Test
   void shouldNeverMarkIdentifiedOnCreateAlias() throws Exception {
     var o = apply("$create_alias", "u", "{\"alias\":\"a\"}");
     assertThat(o.person().getIsIdentified()).isFalse();
