@@ -84,6 +84,7 @@ public final class IngestionJob {
         config.get(JobOptions.ALLOWED_LATENESS),
         config.get(JobOptions.BREAKDOWNS),
         config.get(JobOptions.DEDUP_RETENTION),
+        config.get(JobOptions.PERSON_RETENTION),
         PipelineSettings.Mode.STREAMING);
   }
 

@@ -150,6 +150,13 @@ public final class JobOptions {
           .withDescription(
               "How long a (project, uuid) is remembered for deduplication (processing time).");
 
+  public static final ConfigOption<Duration> PERSON_RETENTION =
+      key("tally.persons.retention")
+          .durationType()
+          .noDefaultValue()
+          .withDescription(
+              "Optional: forget a person this long (processing time) after its last update. Off by default: persons are kept.");
+
   public static final ConfigOption<List<String>> BREAKDOWNS =
       key("tally.breakdowns")
           .stringType()

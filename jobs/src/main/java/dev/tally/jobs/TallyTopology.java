@@ -97,7 +97,9 @@ public final class TallyTopology {
             .keyBy(e -> e.project, Types.STRING)
             .process(
                 new EnrichWithPerson(
-                    settings.emitPersonSnapshots(), settings.maxPersonProperties()))
+                    settings.emitPersonSnapshots(),
+                    settings.maxPersonProperties(),
+                    settings.personRetention()))
             .uid(Uids.ENRICH)
             .name("enrich with person");
 

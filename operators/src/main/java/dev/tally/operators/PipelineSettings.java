@@ -2,7 +2,6 @@ package dev.tally.operators;
 
 import java.io.Serializable;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 
@@ -14,6 +13,7 @@ import java.util.List;
  * @param allowedLateness a minute window accepts events until its end + this ≤ watermark (5 min)
  * @param breakdowns breakdown specs {@code event:<prop>} / {@code person:<prop>}, each once
  * @param dedupRetention how long a uuid is remembered; {@code null} = forever (replay)
+ * @param personRetention how long a person is kept after its last update; {@code null} = forever
  * @param mode REPLAY writes the contract's files (person snapshots for persons.jsonl); STREAMING
  *     also keeps daily-active-person rows for the analyst views
  */
@@ -22,6 +22,7 @@ public record PipelineSettings(
     Duration allowedLateness,
     List<String> breakdowns,
     Duration dedupRetention,
+    Duration personRetention,
     Mode mode)
     implements Serializable {
 
@@ -63,20 +64,7 @@ public record PipelineSettings(
     breakdowns = List.copyOf(new LinkedHashSet<>(breakdowns)); // a repeated spec counts once
   }
 
-  public static PipelineSettings defaults() {
-    return new PipelineSettings(
-        DEFAULT_MAX_OUT_OF_ORDERNESS,
-        DEFAULT_ALLOWED_LATENESS,
-        new ArrayList<>(),
-        DEFAULT_DEDUP_RETENTION,
-        Mode.STREAMING);
-  }
-
   public static boolean isValidBreakdown(String spec) {
     return spec.startsWith("event:") || spec.startsWith("person:");
-  }
-
-  public PipelineSettings withBreakdowns(List<String> specs) {
-    return new PipelineSettings(maxOutOfOrderness, allowedLateness, specs, dedupRetention, mode);
   }
 }

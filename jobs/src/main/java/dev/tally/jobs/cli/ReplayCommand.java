@@ -71,7 +71,12 @@ public final class ReplayCommand implements Callable<Integer> {
     }
     PipelineSettings settings =
         new PipelineSettings(
-            maxOutOfOrderness, allowedLateness, breakdowns, null, PipelineSettings.Mode.REPLAY);
+            maxOutOfOrderness,
+            allowedLateness,
+            breakdowns,
+            null,
+            null,
+            PipelineSettings.Mode.REPLAY);
     Replay.run(input, out, settings);
     return 0;
   }

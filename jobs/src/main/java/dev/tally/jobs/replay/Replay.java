@@ -31,6 +31,7 @@ public final class Replay {
             settings.allowedLateness(),
             settings.breakdowns(),
             null, // replay never expires a dedup entry
+            null, // nor a person
             PipelineSettings.Mode.REPLAY);
 
     Configuration conf = new Configuration();

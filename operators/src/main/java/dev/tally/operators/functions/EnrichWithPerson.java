@@ -27,6 +27,7 @@ import org.apache.flink.util.Collector;
 public class EnrichWithPerson extends KeyedProcessFunction<String, ValidEvent, EnrichedRecord> {
   private final boolean emitSnapshots;
   private final int maxProperties;
+  private final java.time.Duration retention;
   private transient Counter propertiesCapped;
   private transient MapState<String, String> personIdByDistinctId;
   private transient MapState<String, PersonState> persons;
@@ -37,9 +38,25 @@ public class EnrichWithPerson extends KeyedProcessFunction<String, ValidEvent, E
    * @param emitSnapshots emit person snapshots to {@link Tags#PERSONS} (replay)
    * @param maxProperties properties kept per person ({@link PersonModel#UNLIMITED} in replay)
    */
-  public EnrichWithPerson(boolean emitSnapshots, int maxProperties) {
+  public EnrichWithPerson(boolean emitSnapshots, int maxProperties, java.time.Duration retention) {
     this.emitSnapshots = emitSnapshots;
     this.maxProperties = maxProperties;
+    this.retention = retention;
+  }
+
+  private <K, V> MapStateDescriptor<K, V> withRetention(MapStateDescriptor<K, V> d) {
+    if (retention != null) {
+      d.enableTimeToLive(
+          org.apache.flink.api.common.state.StateTtlConfig.newBuilder(retention)
+              .setUpdateType(
+                  org.apache.flink.api.common.state.StateTtlConfig.UpdateType.OnCreateAndWrite)
+              .setStateVisibility(
+                  org.apache.flink.api.common.state.StateTtlConfig.StateVisibility
+                      .NeverReturnExpired)
+              .cleanupInRocksdbCompactFilter(1000)
+              .build());
+    }
+    return d;
   }
 
   @Override
@@ -47,12 +64,15 @@ public class EnrichWithPerson extends KeyedProcessFunction<String, ValidEvent, E
     personIdByDistinctId =
         getRuntimeContext()
             .getMapState(
-                new MapStateDescriptor<>("person-id-by-distinct-id", Types.STRING, Types.STRING));
+                withRetention(
+                    new MapStateDescriptor<>(
+                        "person-id-by-distinct-id", Types.STRING, Types.STRING)));
     persons =
         getRuntimeContext()
             .getMapState(
-                new MapStateDescriptor<>(
-                    "persons", Types.STRING, new AvroTypeInfo<>(PersonState.class)));
+                withRetention(
+                    new MapStateDescriptor<>(
+                        "persons", Types.STRING, new AvroTypeInfo<>(PersonState.class))));
     mergeRefused = getRuntimeContext().getMetricGroup().counter("tallyPersonMergeRefused");
     merges = getRuntimeContext().getMetricGroup().counter("tallyPersonMerges");
     propertiesCapped = getRuntimeContext().getMetricGroup().counter("tallyPersonPropertiesCapped");

@@ -109,6 +109,51 @@ class PersonModelTest {
   }
 
   @Test
+  void shouldCreateUsPersonAndLetAJoinWhenNeitherIsKnown() throws Exception {
+    var o = apply("$identify", "u", "{\"$anon_distinct_id\":\"a\",\"$set\":{\"x\":1}}");
+    assertThat(o.person().getPersonId()).isEqualTo(PersonIds.personId("acme", "u"));
+    assertThat(ids)
+        .containsEntry("a", o.person().getPersonId())
+        .containsEntry("u", o.person().getPersonId());
+    assertThat(o.person().getIsIdentified()).isTrue();
+    assertThat(o.person().getProperties())
+        .isEqualTo("{\"x\":1}"); // the event's own $set after the link
+  }
+
+  @Test
+  void shouldLetUJoinAsPersonWhenOnlyAIsKnown() throws Exception {
+    apply("e", "a", "{}");
+    var o = apply("$identify", "u", "{\"$anon_distinct_id\":\"a\"}");
+    assertThat(o.person().getPersonId()).isEqualTo(PersonIds.personId("acme", "a"));
+    assertThat(ids.get("u")).isEqualTo(PersonIds.personId("acme", "a"));
+    assertThat(o.mergedAway()).isNull();
+  }
+
+  @Test
+  void shouldLetAJoinUsPersonWhenOnlyUIsKnown() throws Exception {
+    apply("e", "u", "{}");
+    var o = apply("$create_alias", "u", "{\"alias\":\"a\"}");
+    assertThat(ids.get("a")).isEqualTo(PersonIds.personId("acme", "u"));
+    assertThat(o.person().getIsIdentified()).isFalse();
+  }
+
+  @Test
+  void shouldOnlyMarkIdentifiedWhenBothAreAlreadyTheSamePerson() throws Exception {
+    apply("$create_alias", "u", "{\"alias\":\"a\"}");
+    var o = apply("$identify", "u", "{\"$anon_distinct_id\":\"a\"}");
+    assertThat(o.mergedAway()).isNull();
+    assertThat(o.mergeRefused()).isFalse();
+    assertThat(o.person().getIsIdentified()).isTrue();
+    assertThat(persons).hasSize(1);
+  }
+
+  @Test
+  void shouldTreatAnIdentifyOfItselfAsAnOrdinaryEvent() throws Exception {
+    var o = apply("$identify", "u", "{\"$anon_distinct_id\":\"u\"}");
+    assertThat(o.person().getIsIdentified()).isFalse();
+  }
+
+  @Test
   void shouldNeverMarkIdentifiedOnCreateAlias() throws Exception {
     var o = apply("$create_alias", "u", "{\"alias\":\"a\"}");
     assertThat(o.person().getIsIdentified()).isFalse();
