@@ -40,6 +40,18 @@ public interface FlinkRest {
     record Failed(String reason) implements SavepointResult {}
   }
 
+  /** A job as the cluster lists it. */
+  record JobSummary(String id, String name, String state, long startTime) {}
+
+  /** Every job the cluster knows (running and finished). */
+  List<JobSummary> jobs() throws IOException;
+
+  /** The id of the last completed checkpoint of a job, or -1. */
+  long lastCompletedCheckpoint(String jobId) throws IOException;
+
+  /** Starts a savepoint of a running job (it keeps running) and returns the trigger id. */
+  String triggerSavepoint(String jobId, String targetDirectory) throws IOException;
+
   /** Starts stop-with-savepoint and returns the trigger id to poll. */
   String triggerStopWithSavepoint(String jobId, String targetDirectory) throws IOException;
 

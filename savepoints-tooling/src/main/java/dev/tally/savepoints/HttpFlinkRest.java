@@ -107,6 +107,45 @@ public final class HttpFlinkRest implements FlinkRest {
   }
 
   @Override
+  public List<JobSummary> jobs() throws IOException {
+    JsonNode r = send(HttpRequest.newBuilder(uri("/jobs/overview")).GET(), "list jobs");
+    List<JobSummary> jobs = new java.util.ArrayList<>();
+    for (JsonNode j : r.path("jobs")) {
+      jobs.add(
+          new JobSummary(
+              j.path("jid").asText(),
+              j.path("name").asText(),
+              j.path("state").asText(),
+              j.path("start-time").asLong()));
+    }
+    return jobs;
+  }
+
+  @Override
+  public long lastCompletedCheckpoint(String jobId) throws IOException {
+    JsonNode r =
+        send(
+            HttpRequest.newBuilder(uri("/jobs/" + jobId + "/checkpoints")).GET(),
+            "checkpoints of " + jobId);
+    JsonNode completed = r.path("latest").path("completed");
+    return completed.isMissingNode() || completed.isNull() ? -1 : completed.path("id").asLong(-1);
+  }
+
+  @Override
+  public String triggerSavepoint(String jobId, String targetDirectory) throws IOException {
+    Map<String, Object> request = new LinkedHashMap<>();
+    request.put("target-directory", targetDirectory);
+    request.put("cancel-job", false);
+    JsonNode r =
+        send(
+            HttpRequest.newBuilder(uri("/jobs/" + jobId + "/savepoints"))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(request))),
+            "savepoint " + jobId);
+    return r.path("request-id").asText();
+  }
+
+  @Override
   public String triggerStopWithSavepoint(String jobId, String targetDirectory) throws IOException {
     Map<String, Object> request = new LinkedHashMap<>();
     request.put("targetDirectory", targetDirectory);

@@ -18,6 +18,11 @@ import picocli.CommandLine.Command;
       DrillCommand.class,
       FreshnessCommand.class,
       ExportCommand.class,
+      JobCommands.Jobs.class,
+      JobCommands.Savepoint.class,
+      JobCommands.Stop.class,
+      JobCommands.Cancel.class,
+      JobCommands.Deploy.class,
       DbCommand.class
     })
 public final class TallyCli implements Runnable {

@@ -1,0 +1,253 @@
+package dev.tally.jobs.cli;
+
+import dev.tally.jobs.demo.JobSubmission;
+import dev.tally.jobs.stack.LocalStack;
+import dev.tally.jobs.stack.StackLayout;
+import dev.tally.savepoints.FlinkRest;
+import dev.tally.savepoints.HttpFlinkRest;
+import dev.tally.savepoints.SavepointOperations;
+import dev.tally.sinks.postgres.TransactionIds;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** Operating jobs on the local stack's Flink cluster: list, savepoint, stop, cancel, deploy. */
+final class JobCommands {
+  private JobCommands() {}
+
+  /** Flink REST of the local stack, or --flink-url. */
+  static final class Cluster {
+    @Mixin StackOptions stack;
+
+    @Option(
+        names = "--flink-url",
+        paramLabel = "URL",
+        description = "Flink REST address (default: the local stack's)")
+    String flinkUrl;
+
+    @Option(
+        names = "--timeout",
+        paramLabel = "DURATION",
+        converter = Durations.class,
+        defaultValue = "5m",
+        description = "longest wait for a savepoint (default ${DEFAULT-VALUE})")
+    Duration timeout;
+
+    FlinkRest flink() throws Exception {
+      return new HttpFlinkRest(
+          flinkUrl != null ? flinkUrl : stack.existingLayout().flinkRestUrl(),
+          Duration.ofSeconds(20));
+    }
+
+    String savepointDir(String given) throws Exception {
+      return given != null
+          ? Path.of(given).toAbsolutePath().toUri().toString()
+          : stack.existingLayout().dir().resolve("flink/savepoints").toUri().toString();
+    }
+  }
+
+  @Command(
+      name = "jobs",
+      mixinStandardHelpOptions = true,
+      description =
+          "Jobs on the cluster with generation, state, last checkpoint and committed watermark.")
+  static final class Jobs implements Callable<Integer> {
+    @Mixin Cluster cluster;
+
+    @Override
+    public Integer call() throws Exception {
+      FlinkRest flink = cluster.flink();
+      List<FlinkRest.JobSummary> jobs = flink.jobs();
+      System.out.printf(
+          "%-34s %-12s %-10s %-12s %s%n",
+          "job", "generation", "state", "checkpoint", "complete_through");
+      try (Connection db = cluster.stack.existingStack().admin()) {
+        for (FlinkRest.JobSummary j : jobs) {
+          String generation =
+              j.name().startsWith("tally-ingestion-")
+                  ? j.name().substring("tally-ingestion-".length())
+                  : "—";
+          long checkpoint =
+              "RUNNING".equals(j.state()) ? flink.lastCompletedCheckpoint(j.id()) : -1;
+          System.out.printf(
+              "%-34s %-12s %-10s %-12s %s%n",
+              j.id(),
+              generation,
+              j.state(),
+              checkpoint < 0 ? "—" : Long.toString(checkpoint),
+              completeThrough(db, generation));
+        }
+      }
+      return 0;
+    }
+
+    private static String completeThrough(Connection db, String generation) throws Exception {
+      try (PreparedStatement ps =
+          db.prepareStatement(
+              "SELECT complete_through_ms FROM tally.generation_freshness WHERE generation = ?")) {
+        ps.setString(1, generation);
+        try (ResultSet rs = ps.executeQuery()) {
+          return rs.next() && rs.getObject(1) != null
+              ? Instant.ofEpochMilli(rs.getLong(1)).toString()
+              : "—";
+        }
+      }
+    }
+  }
+
+  @Command(
+      name = "savepoint",
+      mixinStandardHelpOptions = true,
+      description = "Take a savepoint of a running job (it keeps running); print its path.")
+  static final class Savepoint implements Callable<Integer> {
+    @Mixin Cluster cluster;
+
+    @Parameters(paramLabel = "JOB", description = "job id (see ./tally jobs)")
+    String job;
+
+    @Option(
+        names = "--target",
+        paramLabel = "DIR",
+        description = "target folder (default: the stack's savepoints)")
+    String dir;
+
+    @Override
+    public Integer call() throws Exception {
+      System.out.println(
+          new SavepointOperations(cluster.flink(), System.err, cluster.timeout)
+              .savepoint(job, cluster.savepointDir(dir)));
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "stop",
+      mixinStandardHelpOptions = true,
+      description = "Stop a job with a savepoint (its output is committed); print the path.")
+  static final class Stop implements Callable<Integer> {
+    @Mixin Cluster cluster;
+
+    @Parameters(paramLabel = "JOB")
+    String job;
+
+    @Option(
+        names = "--target",
+        paramLabel = "DIR",
+        description = "target folder (default: the stack's savepoints)")
+    String dir;
+
+    @Override
+    public Integer call() throws Exception {
+      System.out.println(
+          new SavepointOperations(cluster.flink(), System.err, cluster.timeout)
+              .stop(job, cluster.savepointDir(dir)));
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "cancel",
+      mixinStandardHelpOptions = true,
+      description =
+          "Cancel a job without a savepoint (its last prepared transaction stays until the generation is restored; ./tally audit shows it).")
+  static final class Cancel implements Callable<Integer> {
+    @Mixin Cluster cluster;
+
+    @Parameters(paramLabel = "JOB")
+    String job;
+
+    @Override
+    public Integer call() throws Exception {
+      FlinkRest flink = cluster.flink();
+      flink.cancel(job);
+      JobSubmission.awaitTerminal(flink, job, Duration.ofSeconds(60));
+      System.out.println("cancelled " + job);
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "deploy",
+      mixinStandardHelpOptions = true,
+      description =
+          "Start the ingestion job as a generation on the local stack, optionally from a savepoint.")
+  static final class Deploy implements Callable<Integer> {
+    @Mixin Cluster cluster;
+
+    @Option(
+        names = "--generation",
+        required = true,
+        paramLabel = "G",
+        description = "[a-z0-9]{1,20}")
+    String generation;
+
+    @Option(
+        names = "--jar",
+        paramLabel = "JAR",
+        description = "job jar (default: jobs/target/tally-jobs-*-job.jar)")
+    Path jar;
+
+    @Option(
+        names = "--from-savepoint",
+        paramLabel = "PATH",
+        description = "restore from this savepoint or retained checkpoint")
+    String savepoint;
+
+    @Option(
+        names = "--checkpoint-interval",
+        paramLabel = "DURATION",
+        converter = Durations.class,
+        defaultValue = "5s")
+    Duration checkpointInterval;
+
+    @Override
+    public Integer call() throws Exception {
+      try {
+        TransactionIds.validateName("generation", generation);
+      } catch (IllegalArgumentException e) {
+        throw new UserFacingErrors.UsageError("--generation: " + e.getMessage());
+      }
+      Path jobJar = jar != null ? jar : JobSubmission.jobJar(StackOptions.home());
+      if (!Files.isRegularFile(jobJar)) {
+        throw new UserFacingErrors.UsageError("no such jar: " + jobJar);
+      }
+      if (savepoint != null
+          && !Files.exists(Path.of(savepoint.replaceFirst("^file:", "")).resolve("_metadata"))) {
+        throw new UserFacingErrors.UsageError("not a savepoint (no _metadata): " + savepoint);
+      }
+      LocalStack stack = cluster.stack.existingStack();
+      StackLayout layout = stack.layout();
+      FlinkRest flink = cluster.flink();
+      List<String> args =
+          JobSubmission.programArgs(layout, generation, checkpointInterval, "earliest");
+      String jarId = flink.uploadJar(jobJar);
+      String jobId =
+          flink.runJar(
+              jarId,
+              dev.tally.jobs.IngestionJob.class.getName(),
+              args,
+              savepoint == null
+                  ? null
+                  : Path.of(savepoint.replaceFirst("^file:", "")).toUri().toString());
+      System.out.println(
+          "started "
+              + jobId
+              + " as generation "
+              + generation
+              + (savepoint == null ? "" : " from " + savepoint));
+      System.out.println(
+          "make it the one analysts see with an active-generation flip (upgrade tooling: see docs/operations.md)");
+      return 0;
+    }
+  }
+}
