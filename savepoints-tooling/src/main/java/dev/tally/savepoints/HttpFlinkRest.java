@@ -133,29 +133,29 @@ public final class HttpFlinkRest implements FlinkRest {
 
   @Override
   public String triggerSavepoint(String jobId, String targetDirectory) throws IOException {
-    Map<String, Object> request = new LinkedHashMap<>();
-    request.put("target-directory", targetDirectory);
-    request.put("cancel-job", false);
-    JsonNode r =
-        send(
-            HttpRequest.newBuilder(uri("/jobs/" + jobId + "/savepoints"))
-                .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(request))),
-            "savepoint " + jobId);
-    return r.path("request-id").asText();
+    return postForRequestId(
+        "/jobs/" + jobId + "/savepoints",
+        Map.of("target-directory", targetDirectory, "cancel-job", false),
+        "savepoint " + jobId);
   }
 
   @Override
   public String triggerStopWithSavepoint(String jobId, String targetDirectory) throws IOException {
-    Map<String, Object> request = new LinkedHashMap<>();
-    request.put("targetDirectory", targetDirectory);
-    request.put("drain", false);
+    return postForRequestId(
+        "/jobs/" + jobId + "/stop",
+        Map.of("targetDirectory", targetDirectory, "drain", false),
+        "stop " + jobId);
+  }
+
+  /** POSTs a JSON body to an asynchronous operation and returns its trigger (request) id. */
+  private String postForRequestId(String path, Map<String, Object> body, String what)
+      throws IOException {
     JsonNode r =
         send(
-            HttpRequest.newBuilder(uri("/jobs/" + jobId + "/stop"))
+            HttpRequest.newBuilder(uri(path))
                 .header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(request))),
-            "stop " + jobId);
+                .POST(HttpRequest.BodyPublishers.ofString(JSON.writeValueAsString(body))),
+            what);
     return r.path("request-id").asText();
   }
 

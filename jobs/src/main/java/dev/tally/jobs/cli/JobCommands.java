@@ -105,11 +105,8 @@ final class JobCommands {
     }
   }
 
-  @Command(
-      name = "savepoint",
-      mixinStandardHelpOptions = true,
-      description = "Take a savepoint of a running job (it keeps running); print its path.")
-  static final class Savepoint implements Callable<Integer> {
+  /** Savepoint-taking commands: a job id, an optional target folder, a path printed. */
+  abstract static class SavepointCommand implements Callable<Integer> {
     @Mixin Cluster cluster;
 
     @Parameters(paramLabel = "JOB", description = "job id (see ./tally jobs)")
@@ -118,15 +115,29 @@ final class JobCommands {
     @Option(
         names = "--target",
         paramLabel = "DIR",
-        description = "target folder (default: the stack's savepoints)")
-    String dir;
+        description = "savepoint folder (default: the stack's savepoints)")
+    String target;
+
+    abstract String take(SavepointOperations operations, String job, String target)
+        throws Exception;
 
     @Override
     public Integer call() throws Exception {
-      System.out.println(
-          new SavepointOperations(cluster.flink(), System.err, cluster.timeout)
-              .savepoint(job, cluster.savepointDir(dir)));
+      SavepointOperations operations =
+          new SavepointOperations(cluster.flink(), System.err, cluster.timeout);
+      System.out.println(take(operations, job, cluster.savepointDir(target)));
       return 0;
+    }
+  }
+
+  @Command(
+      name = "savepoint",
+      mixinStandardHelpOptions = true,
+      description = "Take a savepoint of a running job (it keeps running); print its path.")
+  static final class Savepoint extends SavepointCommand {
+    @Override
+    String take(SavepointOperations operations, String job, String target) throws Exception {
+      return operations.savepoint(job, target);
     }
   }
 
@@ -134,24 +145,10 @@ final class JobCommands {
       name = "stop",
       mixinStandardHelpOptions = true,
       description = "Stop a job with a savepoint (its output is committed); print the path.")
-  static final class Stop implements Callable<Integer> {
-    @Mixin Cluster cluster;
-
-    @Parameters(paramLabel = "JOB")
-    String job;
-
-    @Option(
-        names = "--target",
-        paramLabel = "DIR",
-        description = "target folder (default: the stack's savepoints)")
-    String dir;
-
+  static final class Stop extends SavepointCommand {
     @Override
-    public Integer call() throws Exception {
-      System.out.println(
-          new SavepointOperations(cluster.flink(), System.err, cluster.timeout)
-              .stop(job, cluster.savepointDir(dir)));
-      return 0;
+    String take(SavepointOperations operations, String job, String target) throws Exception {
+      return operations.stop(job, target);
     }
   }
 
