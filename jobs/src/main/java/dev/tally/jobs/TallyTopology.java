@@ -125,7 +125,10 @@ public final class TallyTopology {
     DataStream<TallyRow> ledger =
         valid
             .getSideOutput(Tags.LEDGER)
-            .union(unique.getSideOutput(Tags.LEDGER), onTime.getSideOutput(Tags.LEDGER))
+            .union(
+                unique.getSideOutput(Tags.LEDGER),
+                enriched.getSideOutput(Tags.LEDGER),
+                onTime.getSideOutput(Tags.LEDGER))
             .keyBy(e -> e.key(), Types.STRING)
             .process(new SumLedger())
             .uid(Uids.LEDGER)
@@ -150,6 +153,7 @@ public final class TallyTopology {
     enriched.sinkTo(sinks.enriched()).uid(Uids.SINK_ENRICHED).name("enriched events");
     valid
         .getSideOutput(Tags.DEAD_LETTERS)
+        .union(enriched.getSideOutput(Tags.DEAD_LETTERS))
         .sinkTo(sinks.deadLetters())
         .uid(Uids.SINK_DEAD_LETTERS)
         .name("dead letters");

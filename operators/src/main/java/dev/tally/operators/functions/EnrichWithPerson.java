@@ -2,10 +2,13 @@ package dev.tally.operators.functions;
 
 import dev.tally.avro.PersonState;
 import dev.tally.operators.json.Json;
+import dev.tally.operators.model.DeadLetterRecord;
 import dev.tally.operators.model.EnrichedRecord;
+import dev.tally.operators.model.LedgerEntry;
 import dev.tally.operators.model.PersonSnapshot;
 import dev.tally.operators.model.ValidEvent;
 import dev.tally.operators.persons.PersonModel;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Map;
 import org.apache.flink.api.common.functions.OpenContext;
@@ -25,10 +28,13 @@ import org.apache.flink.util.Collector;
  * update persons too; lateness is decided downstream.
  */
 public class EnrichWithPerson extends KeyedProcessFunction<String, ValidEvent, EnrichedRecord> {
+  private static final org.slf4j.Logger LOG =
+      org.slf4j.LoggerFactory.getLogger(EnrichWithPerson.class);
   private final boolean emitSnapshots;
   private final int maxProperties;
   private final java.time.Duration retention;
   private transient Counter propertiesCapped;
+  private transient Counter processingErrors;
   private transient MapState<String, String> personIdByDistinctId;
   private transient MapState<String, PersonState> persons;
   private transient Counter mergeRefused;
@@ -76,13 +82,30 @@ public class EnrichWithPerson extends KeyedProcessFunction<String, ValidEvent, E
     mergeRefused = getRuntimeContext().getMetricGroup().counter("tallyPersonMergeRefused");
     merges = getRuntimeContext().getMetricGroup().counter("tallyPersonMerges");
     propertiesCapped = getRuntimeContext().getMetricGroup().counter("tallyPersonPropertiesCapped");
+    processingErrors = getRuntimeContext().getMetricGroup().counter("tallyProcessingErrors");
   }
 
   @Override
   public void processElement(ValidEvent event, Context ctx, Collector<EnrichedRecord> out)
       throws Exception {
-    Map<String, Object> props = Json.parseTrustedObject(event.propertiesJson);
-    PersonModel.Outcome outcome = PersonModel.apply(store(), event, props, maxProperties);
+    PersonModel.Outcome outcome;
+    try {
+      outcome = resolve(event);
+    } catch (org.apache.flink.util.FlinkRuntimeException e) {
+      throw e; // the state backend failed, not the event: restart from the checkpoint
+    } catch (RuntimeException e) {
+      // A poison event must not become a restart loop: dead-letter it, keep the ledger balanced.
+      processingErrors.inc();
+      LOG.warn("processing {} failed; dead-lettered: {}", event, e.toString());
+      ctx.output(
+          Tags.DEAD_LETTERS,
+          new DeadLetterRecord(
+              "processing_error:" + e.getClass().getSimpleName(),
+              event.toOriginalJson().getBytes(StandardCharsets.UTF_8),
+              event.project + "/" + event.uuid));
+      ctx.output(Tags.LEDGER, LedgerEntry.processingError(event));
+      return;
+    }
     if (outcome.propertiesCapped()) {
       propertiesCapped.inc();
     }
@@ -100,6 +123,12 @@ public class EnrichWithPerson extends KeyedProcessFunction<String, ValidEvent, E
         ctx.output(Tags.PERSONS, snapshot(event.project, outcome.mergedAway(), true));
       }
     }
+  }
+
+  /** Applies the person rules; overridable only so tests can inject a failure. */
+  protected PersonModel.Outcome resolve(ValidEvent event) throws Exception {
+    Map<String, Object> props = Json.parseTrustedObject(event.propertiesJson);
+    return PersonModel.apply(store(), event, props, maxProperties);
   }
 
   private static PersonSnapshot snapshot(String project, PersonState p, boolean removed) {

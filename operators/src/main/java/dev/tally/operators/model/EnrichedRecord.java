@@ -1,8 +1,6 @@
 package dev.tally.operators.model;
 
 import dev.tally.operators.json.Json;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.Objects;
 
 /** A valid, non-duplicate event with its person attached (SEMANTICS.md §5). */
@@ -43,19 +41,7 @@ public class EnrichedRecord {
 
   /** The event as it was received (unknown fields included): the late output's line. */
   public String toOriginalJson() {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("uuid", event.uuid);
-    m.put("project", event.project);
-    m.put("event", event.event);
-    m.put("distinct_id", event.distinctId);
-    m.put("timestamp", event.timestamp);
-    if (event.propertiesPresent) {
-      m.put("properties", Json.parseTrustedObject(event.propertiesJson));
-    }
-    if (event.unknownFieldsJson != null) {
-      Json.parseTrustedObject(event.unknownFieldsJson).forEach(m::putIfAbsent);
-    }
-    return Json.write(m);
+    return event.toOriginalJson();
   }
 
   @Override

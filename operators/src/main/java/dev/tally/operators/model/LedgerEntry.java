@@ -53,6 +53,16 @@ public class LedgerEntry {
     return e;
   }
 
+  /**
+   * A valid event whose processing failed (a bug, not bad input): dead-lettered under its own
+   * project and hour, where it was already counted as consumed, so the row still balances.
+   */
+  public static LedgerEntry processingError(ValidEvent event) {
+    LedgerEntry e = of(event.project, event.timestampMillis);
+    e.deadLettered = 1;
+    return e;
+  }
+
   /** A dead letter is consumed and dead-lettered in one step. */
   public static LedgerEntry deadLettered() {
     LedgerEntry e = new LedgerEntry();

@@ -36,6 +36,23 @@ public class ValidEvent {
     return project + '\u0000' + uuid.toLowerCase(java.util.Locale.ROOT);
   }
 
+  /** The event as it was received, unknown fields included (late output, processing errors). */
+  public String toOriginalJson() {
+    java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+    m.put("uuid", uuid);
+    m.put("project", project);
+    m.put("event", event);
+    m.put("distinct_id", distinctId);
+    m.put("timestamp", timestamp);
+    if (propertiesPresent) {
+      m.put("properties", dev.tally.operators.json.Json.parseTrustedObject(propertiesJson));
+    }
+    if (unknownFieldsJson != null) {
+      dev.tally.operators.json.Json.parseTrustedObject(unknownFieldsJson).forEach(m::putIfAbsent);
+    }
+    return dev.tally.operators.json.Json.write(m);
+  }
+
   @Override
   public boolean equals(Object o) {
     return o instanceof ValidEvent v
