@@ -33,6 +33,7 @@ public class ClassifyLateness extends AbstractStreamOperator<EnrichedRecord>
   private transient Counter tooLate;
   private transient ListState<Long> checkpointedWatermark;
   private long watermarkFloor = Long.MIN_VALUE;
+  private long currentWatermark = Long.MIN_VALUE;
 
   public ClassifyLateness(Duration allowedLateness) {
     this.allowedLatenessMillis = allowedLateness.toMillis();
@@ -48,8 +49,6 @@ public class ClassifyLateness extends AbstractStreamOperator<EnrichedRecord>
     super.open();
     tooLate = getMetricGroup().counter("tallyTooLate");
   }
-
-  private long currentWatermark = Long.MIN_VALUE;
 
   @Override
   public void processWatermark(Watermark mark) throws Exception {
