@@ -2,9 +2,11 @@ package dev.tally.jobs.cli;
 
 import dev.tally.jobs.audit.Audit;
 import dev.tally.jobs.demo.Topics;
-import dev.tally.jobs.stack.LocalStack;
 import dev.tally.sinks.postgres.TransactionIds;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
@@ -43,22 +45,66 @@ public final class AuditCommand implements Callable<Integer> {
           "prepared transactions older than this are a violation (default ${DEFAULT-VALUE}; use 2 × checkpoint interval)")
   Duration maxPreparedAge;
 
+  @Option(
+      names = "--jdbc-url",
+      paramLabel = "URL",
+      description = "audit this database instead of the local stack's (read access to tally.*)")
+  String jdbcUrl;
+
+  @Option(
+      names = "--user",
+      paramLabel = "USER",
+      defaultValue = "postgres",
+      description = "login for --jdbc-url (default ${DEFAULT-VALUE})")
+  String user;
+
+  @Option(
+      names = "--password-file",
+      paramLabel = "FILE",
+      description =
+          "file with the password for --jdbc-url (default: environment variable TALLY_PG_PASSWORD)")
+  Path passwordFile;
+
+  @Option(
+      names = "--bootstrap-servers",
+      paramLabel = "HOSTS",
+      description = "Kafka to audit against (default: the local stack's)")
+  String bootstrapServers;
+
+  @Option(names = "--raw-topic", defaultValue = Topics.RAW, paramLabel = "T")
+  String rawTopic;
+
+  @Option(names = "--enriched-topic", defaultValue = Topics.ENRICHED, paramLabel = "T")
+  String enrichedTopic;
+
+  @Option(names = "--dead-letter-topic", defaultValue = Topics.DEAD_LETTER, paramLabel = "T")
+  String deadLetterTopic;
+
+  private Connection connect() throws Exception {
+    if (jdbcUrl == null) {
+      return stackOptions.existingStack().admin();
+    }
+    String password =
+        passwordFile != null
+            ? Files.readString(passwordFile).strip()
+            : System.getenv().getOrDefault("TALLY_PG_PASSWORD", "");
+    return DriverManager.getConnection(jdbcUrl, user, password);
+  }
+
   @Override
   public Integer call() throws Exception {
-    LocalStack stack = stackOptions.existingStack();
-    try (Connection db = stack.admin()) {
+    String bootstrap =
+        bootstrapServers != null
+            ? bootstrapServers
+            : stackOptions.existingLayout().kafkaBootstrap();
+    try (Connection db = connect()) {
       String g = generation != null ? generation : activeGeneration(db);
       TransactionIds.validateName("generation", g);
       Audit.Report report =
           Audit.run(
               db,
               new Audit.Target(
-                  g,
-                  stack.layout().kafkaBootstrap(),
-                  Topics.RAW,
-                  Topics.ENRICHED,
-                  Topics.DEAD_LETTER,
-                  maxPreparedAge),
+                  g, bootstrap, rawTopic, enrichedTopic, deadLetterTopic, maxPreparedAge),
               3,
               Duration.ofSeconds(2));
       if (json) {
