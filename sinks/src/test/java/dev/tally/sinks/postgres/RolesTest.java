@@ -59,6 +59,25 @@ class RolesTest {
         .hasMessageContaining("permission denied");
   }
 
+  @Test
+  void shouldLetTheAuditorReadEverythingAndWriteNothing() throws Exception {
+    try (Connection c = db.admin();
+        Statement s = c.createStatement()) {
+      s.execute(
+          "CREATE ROLE tally_audit_login LOGIN PASSWORD '"
+              + PostgresForTests.PASSWORD
+              + "' IN ROLE tally_auditor");
+    }
+    run("tally_audit_login", "SELECT count(*) FROM tally.ledger");
+    run("tally_audit_login", "SELECT count(*) FROM tally.source_offsets");
+    run("tally_audit_login", "SELECT count(*) FROM analytics.freshness");
+    assertThatThrownBy(() -> run("tally_audit_login", "DELETE FROM tally.ledger"))
+        .hasMessageContaining("permission denied");
+    assertThatThrownBy(
+            () -> run("tally_audit_login", "INSERT INTO tally.generations VALUES ('x', 1, 1)"))
+        .hasMessageContaining("permission denied");
+  }
+
   @ParameterizedTest
   @ValueSource(
       strings = {
