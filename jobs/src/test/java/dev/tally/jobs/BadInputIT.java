@@ -102,17 +102,9 @@ class BadInputIT extends EndToEndTest {
               assertThat(job.getJobStatus().get().isGloballyTerminalState())
                   .as("job keeps running")
                   .isFalse();
-              assertThat(
-                      postgres.queryLong(
-                          "SELECT coalesce(sum(dead_lettered), 0) FROM (SELECT DISTINCT ON (project, hour) dead_lettered"
-                              + " FROM tally.ledger WHERE generation = 'bad' ORDER BY project, hour, revision DESC) l"))
-                  .isEqualTo(bad.size());
+              assertThat(ledger("bad").deadLettered()).isEqualTo(bad.size());
             });
-    assertThat(
-            postgres.queryLong(
-                "SELECT count(*) FROM (SELECT DISTINCT ON (project, hour) * FROM tally.ledger WHERE generation = 'bad'"
-                    + " ORDER BY project, hour, revision DESC) l WHERE consumed <> aggregated + duplicates + too_late + dead_lettered"))
-        .isZero();
+    assertThat(ledger("bad").unbalancedRows()).isZero();
     job.cancel().get();
 
     List<String> reasons = new ArrayList<>();

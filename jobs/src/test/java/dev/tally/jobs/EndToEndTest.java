@@ -1,7 +1,9 @@
 package dev.tally.jobs;
 
+import dev.tally.jobs.audit.Audit;
 import dev.tally.sinks.PostgresForTests;
 import java.nio.file.Path;
+import java.sql.Connection;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.AfterAll;
@@ -30,6 +32,13 @@ abstract class EndToEndTest {
   static void startKafkaAndPostgres() throws Exception {
     kafka = KafkaTestCluster.start();
     postgres = PostgresForTests.start();
+  }
+
+  /** The generation's committed ledger, summed over the newest row versions. */
+  static Audit.LedgerTotals ledger(String generation) throws Exception {
+    try (Connection c = postgres.admin()) {
+      return Audit.ledgerTotals(c, generation);
+    }
   }
 
   @AfterAll

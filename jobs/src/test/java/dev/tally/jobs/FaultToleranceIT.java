@@ -13,8 +13,6 @@ import dev.tally.sinks.kafka.AvroCodec;
 import dev.tally.sinks.postgres.PostgresTwoPhaseSink;
 import java.io.IOException;
 import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -252,35 +250,18 @@ class FaultToleranceIT extends EndToEndTest {
       return m;
     }
 
-    private String latestLedger() {
-      return "(SELECT DISTINCT ON (project, hour) * FROM tally.ledger WHERE generation = '"
-          + generation
-          + "' ORDER BY project, hour, revision DESC) l";
-    }
-
     private long unbalancedLedgerRows() throws Exception {
-      return postgres.queryLong(
-          "SELECT count(*) FROM "
-              + latestLedger()
-              + " WHERE consumed <> aggregated + duplicates + too_late + dead_lettered");
+      return ledger(generation).unbalancedRows();
     }
 
     private Map<String, Long> ledgerTotals() throws Exception {
+      Audit.LedgerTotals l = ledger(generation);
       Map<String, Long> m = new TreeMap<>();
-      try (Connection c = postgres.admin();
-          Statement s = c.createStatement();
-          ResultSet rs =
-              s.executeQuery(
-                  "SELECT coalesce(sum(consumed),0), coalesce(sum(aggregated),0), coalesce(sum(duplicates),0),"
-                      + " coalesce(sum(too_late),0), coalesce(sum(dead_lettered),0) FROM "
-                      + latestLedger())) {
-        rs.next();
-        m.put("consumed", rs.getLong(1));
-        m.put("aggregated", rs.getLong(2));
-        m.put("duplicates", rs.getLong(3));
-        m.put("too_late", rs.getLong(4));
-        m.put("dead_lettered", rs.getLong(5));
-      }
+      m.put("consumed", l.consumed());
+      m.put("aggregated", l.aggregated());
+      m.put("duplicates", l.duplicates());
+      m.put("too_late", l.tooLate());
+      m.put("dead_lettered", l.deadLettered());
       return m;
     }
   }

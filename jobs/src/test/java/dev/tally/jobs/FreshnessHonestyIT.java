@@ -123,7 +123,7 @@ class FreshnessHonestyIT extends EndToEndTest {
     }
     await()
         .atMost(Duration.ofSeconds(90))
-        .untilAsserted(() -> assertThat(consumed()).isEqualTo(all.size()));
+        .untilAsserted(() -> assertThat(ledger(G).consumed()).isEqualTo(all.size()));
     Thread.sleep(1500);
     polling.set(false);
     poller.join();
@@ -267,13 +267,5 @@ class FreshnessHonestyIT extends EndToEndTest {
       }
     }
     return rows;
-  }
-
-  private static long consumed() throws Exception {
-    return postgres.queryLong(
-        "SELECT coalesce(sum(consumed), 0) FROM (SELECT DISTINCT ON (project, hour) consumed FROM tally.ledger"
-            + " WHERE generation = '"
-            + G
-            + "' ORDER BY project, hour, revision DESC) l");
   }
 }

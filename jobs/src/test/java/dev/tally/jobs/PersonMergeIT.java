@@ -154,12 +154,6 @@ class PersonMergeIT extends EndToEndTest {
   private static void awaitConsumed(long n) {
     await()
         .atMost(Duration.ofSeconds(60))
-        .untilAsserted(
-            () ->
-                assertThat(
-                        postgres.queryLong(
-                            "SELECT coalesce(sum(consumed), 0) FROM (SELECT DISTINCT ON (project, hour) consumed FROM tally.ledger"
-                                + " WHERE generation = 'merge' ORDER BY project, hour, revision DESC) l"))
-                    .isEqualTo(n));
+        .untilAsserted(() -> assertThat(ledger("merge").consumed()).isEqualTo(n));
   }
 }

@@ -52,13 +52,13 @@ public final class Audit {
   static Report once(Connection db, Target t) throws Exception {
     String g = t.generation();
     List<Check> checks = new ArrayList<>();
-    long[] ledger = ledgerTotals(db, g);
-    long consumed = ledger[0];
-    long aggregated = ledger[1];
-    long tooLate = ledger[3];
-    long deadLettered = ledger[4];
-    long rows = ledger[5];
-    long unbalanced = ledger[6];
+    LedgerTotals ledger = ledgerTotals(db, g);
+    long consumed = ledger.consumed();
+    long aggregated = ledger.aggregated();
+    long tooLate = ledger.tooLate();
+    long deadLettered = ledger.deadLettered();
+    long rows = ledger.rows();
+    long unbalanced = ledger.unbalancedRows();
 
     checks.add(
         new Check(
@@ -145,8 +145,17 @@ public final class Audit {
     return new Report(g, Instant.now(), checks);
   }
 
-  /** consumed, aggregated, duplicates, too_late, dead_lettered, rows, unbalanced rows. */
-  private static long[] ledgerTotals(Connection db, String g) throws SQLException {
+  /** A generation's ledger summed over its newest row versions. */
+  public record LedgerTotals(
+      long consumed,
+      long aggregated,
+      long duplicates,
+      long tooLate,
+      long deadLettered,
+      long rows,
+      long unbalancedRows) {}
+
+  public static LedgerTotals ledgerTotals(Connection db, String generation) throws SQLException {
     try (PreparedStatement ps =
         db.prepareStatement(
             "SELECT coalesce(sum(consumed),0), coalesce(sum(aggregated),0), coalesce(sum(duplicates),0),"
@@ -154,14 +163,17 @@ public final class Audit {
                 + " count(*) FILTER (WHERE consumed <> aggregated + duplicates + too_late + dead_lettered)"
                 + " FROM (SELECT DISTINCT ON (project, hour) * FROM tally.ledger WHERE generation = ?"
                 + " ORDER BY project, hour, revision DESC) l")) {
-      ps.setString(1, g);
+      ps.setString(1, generation);
       try (ResultSet rs = ps.executeQuery()) {
         rs.next();
-        long[] v = new long[7];
-        for (int i = 0; i < 7; i++) {
-          v[i] = rs.getLong(i + 1);
-        }
-        return v;
+        return new LedgerTotals(
+            rs.getLong(1),
+            rs.getLong(2),
+            rs.getLong(3),
+            rs.getLong(4),
+            rs.getLong(5),
+            rs.getLong(6),
+            rs.getLong(7));
       }
     }
   }

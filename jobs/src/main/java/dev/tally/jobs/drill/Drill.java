@@ -133,7 +133,7 @@ public final class Drill {
     long last = -1;
     while (System.nanoTime() < deadline && !stop.get()) {
       try (Connection c = stack.admin()) {
-        last = consumed(c);
+        last = Audit.ledgerTotals(c, generation).consumed();
         if (last >= target) {
           return true;
         }
@@ -143,19 +143,6 @@ public final class Drill {
       Thread.sleep(1000);
     }
     return false;
-  }
-
-  private long consumed(Connection c) throws Exception {
-    try (PreparedStatement ps =
-        c.prepareStatement(
-            "SELECT coalesce(sum(consumed), 0) FROM (SELECT DISTINCT ON (project, hour) consumed FROM tally.ledger"
-                + " WHERE generation = ? ORDER BY project, hour, revision DESC) l")) {
-      ps.setString(1, generation);
-      try (ResultSet rs = ps.executeQuery()) {
-        rs.next();
-        return rs.getLong(1);
-      }
-    }
   }
 
   private void inject(Fault fault) throws Exception {
