@@ -47,6 +47,11 @@ public final class Drill {
   private final List<GeneratedEvent> sent = Collections.synchronizedList(new ArrayList<>());
   private String generation;
   private String jobId;
+  private Path jobJar;
+
+  /** The job's arguments; also used to resume it (a restore ignores the starting offsets). */
+  private List<String> jobArgs;
+
   private boolean jobStopped;
 
   public Drill(LocalStack stack, FlinkRest flink, PrintStream out, AtomicBoolean stop) {
@@ -70,21 +75,22 @@ public final class Drill {
   }
 
   public boolean run(List<Fault> faults, long events, Path jobJar) throws Exception {
+    this.jobJar = jobJar;
     StackLayout layout = stack.layout();
     Topics.ensure(layout.kafkaBootstrap(), 2);
     generation = "drill" + Long.toString(Instant.now().getEpochSecond(), 36);
     try (Connection admin = stack.admin()) {
       JobSubmission.activateGeneration(admin, generation, List.of("event:$browser", "person:plan"));
     }
-    List<String> args =
+    jobArgs =
         new ArrayList<>(
             JobSubmission.programArgs(
                 layout,
                 generation,
                 CHECKPOINT_INTERVAL,
                 "timestamp:" + (System.currentTimeMillis() - 1000)));
-    args.addAll(List.of("--tally.checkpoint-timeout", CHECKPOINT_TIMEOUT.toMillis() + "ms"));
-    jobId = JobSubmission.submit(flink, jobJar, args, out);
+    jobArgs.addAll(List.of("--tally.checkpoint-timeout", CHECKPOINT_TIMEOUT.toMillis() + "ms"));
+    jobId = JobSubmission.submit(flink, jobJar, jobArgs, out);
     log("job %s running as generation %s", jobId, generation);
 
     // Real-time traffic long enough for every fault to land while events flow.
@@ -156,17 +162,12 @@ public final class Drill {
                 .latestCheckpoint(jobId)
                 .orElseThrow(() -> new IllegalStateException("no retained checkpoint of " + jobId));
         log("JobManager restarted; resuming from %s", checkpoint);
-        String jarId = flink.uploadJar(JobSubmission.jobJar(dev.tally.jobs.cli.Home.path()));
-        List<String> args =
-            new ArrayList<>(
-                JobSubmission.programArgs(
-                    stack.layout(), generation, CHECKPOINT_INTERVAL, "earliest"));
-        args.addAll(List.of("--tally.checkpoint-timeout", CHECKPOINT_TIMEOUT.toMillis() + "ms"));
+        String jarId = flink.uploadJar(jobJar); // the new JobManager has no uploaded jars
         jobId =
             flink.runJar(
                 jarId,
                 dev.tally.jobs.IngestionJob.class.getName(),
-                args,
+                jobArgs,
                 checkpoint.toUri().toString());
         log("job resumed as %s", jobId);
       }
