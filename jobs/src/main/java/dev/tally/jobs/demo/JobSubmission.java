@@ -3,6 +3,7 @@ package dev.tally.jobs.demo;
 import dev.tally.jobs.IngestionJob;
 import dev.tally.jobs.stack.StackLayout;
 import dev.tally.savepoints.FlinkRest;
+import dev.tally.sinks.postgres.TransactionIds;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -86,11 +87,10 @@ public final class JobSubmission {
    * generations that will not be restored.
    */
   public static int rollBackAbandoned(Connection admin, String generation) throws Exception {
-    dev.tally.sinks.postgres.TransactionIds.validateName("generation", generation);
     List<String> gids = new java.util.ArrayList<>();
     try (PreparedStatement ps =
         admin.prepareStatement("SELECT gid FROM pg_prepared_xacts WHERE gid LIKE ?")) {
-      ps.setString(1, "tally\\_" + generation + "\\_%");
+      ps.setString(1, TransactionIds.generationPattern(generation));
       try (var rs = ps.executeQuery()) {
         while (rs.next()) {
           gids.add(rs.getString(1));
@@ -98,7 +98,7 @@ public final class JobSubmission {
       }
     }
     for (String gid : gids) {
-      if (dev.tally.sinks.postgres.TransactionIds.parse(gid) != null) {
+      if (TransactionIds.parse(gid) != null) {
         try (var s = admin.createStatement()) {
           s.execute("ROLLBACK PREPARED '" + gid + "'");
         }

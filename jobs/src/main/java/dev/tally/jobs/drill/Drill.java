@@ -12,6 +12,7 @@ import dev.tally.jobs.traffic.ExpectedCounts;
 import dev.tally.jobs.traffic.GeneratedEvent;
 import dev.tally.jobs.traffic.TrafficGenerator;
 import dev.tally.savepoints.FlinkRest;
+import dev.tally.sinks.postgres.TransactionIds;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -188,7 +189,7 @@ public final class Drill {
     try (Connection c = stack.admin();
         PreparedStatement ps =
             c.prepareStatement("SELECT gid FROM pg_prepared_xacts WHERE gid LIKE ?")) {
-      ps.setString(1, "tally\\_" + generation + "\\_%");
+      ps.setString(1, TransactionIds.generationPattern(generation));
       while (System.nanoTime() < deadline) {
         try (ResultSet rs = ps.executeQuery()) {
           if (rs.next()) {
@@ -292,7 +293,7 @@ public final class Drill {
       long prepared;
       try (PreparedStatement ps =
           c.prepareStatement("SELECT count(*) FROM pg_prepared_xacts WHERE gid LIKE ?")) {
-        ps.setString(1, "tally\\_" + generation + "\\_%");
+        ps.setString(1, TransactionIds.generationPattern(generation));
         try (ResultSet rs = ps.executeQuery()) {
           rs.next();
           prepared = rs.getLong(1);

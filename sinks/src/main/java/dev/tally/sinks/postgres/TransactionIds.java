@@ -39,6 +39,11 @@ public final class TransactionIds {
         + "\\_";
   }
 
+  /** The LIKE pattern of every gid of one generation (all its sinks). */
+  public static String generationPattern(String generation) {
+    return "tally\\_" + validateName("generation", generation) + "\\_%";
+  }
+
   /** A parsed gid, or null when the text is not one of Tally's gids. */
   public record Parsed(String generation, String sinkId, int subtask, long checkpoint) {}
 

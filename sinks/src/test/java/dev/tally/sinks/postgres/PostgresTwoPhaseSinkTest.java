@@ -239,6 +239,9 @@ class PostgresTwoPhaseSinkTest {
   void shouldRejectGenerationNamesThatCouldInjectSql() {
     assertThatThrownBy(() -> TransactionIds.gid("g1'; DROP TABLE x; --", "aggregates", 0, 1))
         .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> TransactionIds.generationPattern("g1%"))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThat(TransactionIds.generationPattern("g1")).isEqualTo("tally\\_g1\\_%");
     assertThat(TransactionIds.parse("tally_g1_aggregates_3_42"))
         .isEqualTo(new TransactionIds.Parsed("g1", "aggregates", 3, 42));
   }
