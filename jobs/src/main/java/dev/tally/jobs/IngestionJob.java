@@ -85,7 +85,8 @@ public final class IngestionJob {
         config.get(JobOptions.BREAKDOWNS),
         config.get(JobOptions.DEDUP_RETENTION),
         config.get(JobOptions.PERSON_RETENTION),
-        PipelineSettings.Mode.STREAMING);
+        PipelineSettings.Mode.STREAMING,
+        config.get(JobOptions.BUNDLE_EVENTS));
   }
 
   /** Parallelism, exactly-once checkpoints and the RocksDB state backend. */

@@ -164,6 +164,15 @@ public final class JobOptions {
           .defaultValues("event:$browser", "person:plan")
           .withDescription("Breakdown specs event:<prop> / person:<prop>, separated by ';'.");
 
+  public static final ConfigOption<Integer> BUNDLE_EVENTS =
+      key("tally.aggregation.bundle-events")
+          .intType()
+          .defaultValue(dev.tally.operators.PipelineSettings.DEFAULT_BUNDLE_EVENTS)
+          .withDescription(
+              "Hot keys: at most this many events are pre-aggregated per aggregate row before the"
+                  + " keyed count (flushed before every watermark and checkpoint, at the latest"
+                  + " every 200 ms). 1 turns pre-aggregation off; results are identical either way.");
+
   public static final ConfigOption<Integer> PARALLELISM =
       key("tally.parallelism").intType().defaultValue(2).withDescription("Parallelism of the job.");
 

@@ -2,11 +2,14 @@ package dev.tally.jobs;
 
 import dev.tally.operators.PipelineSettings;
 import dev.tally.operators.functions.ClassifyLateness;
+import dev.tally.operators.functions.Contribution;
 import dev.tally.operators.functions.CountEventsAndPersons;
 import dev.tally.operators.functions.Deduplicate;
 import dev.tally.operators.functions.EnrichWithPerson;
+import dev.tally.operators.functions.PreAggregateContributions;
 import dev.tally.operators.functions.RouteRecords;
 import dev.tally.operators.functions.SumLedger;
+import dev.tally.operators.functions.SumWarnings;
 import dev.tally.operators.functions.Tags;
 import dev.tally.operators.functions.ToContributions;
 import dev.tally.operators.functions.TrackOffsets;
@@ -33,7 +36,7 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  * source ─ route ─┬─ dead letters ──────────────────────────────────────────→ deadLetters
  *                 └─ dedup ─ enrich (persons) ─┬──────────────────────────────→ enriched
  *                                             └─ lateness ─┬─ too late ──────→ tooLate
- *                                                          └─ rows ─ count ─┐
+ *                                                          └─ rows ─ bundle ─ count ─┐
  *   ledger entries (route, dedup, lateness) ─ sum ledger ──────────────────┴→ aggregates
  * </pre>
  *
@@ -58,9 +61,11 @@ public final class TallyTopology {
     public static final String ENRICH = "enrich-persons";
     public static final String LATENESS = "classify-lateness";
     public static final String CONTRIBUTIONS = "to-contributions";
+    public static final String PRE_AGGREGATE = "pre-aggregate";
     public static final String COUNT = "count-events-persons";
     public static final String LEDGER = "sum-ledger";
     public static final String OFFSETS = "track-offsets";
+    public static final String WARNINGS = "sum-warnings";
     public static final String SINK_ENRICHED = "sink-enriched";
     public static final String SINK_DEAD_LETTERS = "sink-dead-letters";
     public static final String SINK_TOO_LATE = "sink-too-late";
@@ -117,6 +122,13 @@ public final class TallyTopology {
             .flatMap(new ToContributions(settings.breakdowns(), settings.dailyActive()))
             .uid(Uids.CONTRIBUTIONS)
             .name("rows of each event")
+            .transform(
+                "pre-aggregate hot rows",
+                TypeInformation.of(Contribution.class),
+                new PreAggregateContributions(
+                    settings.bundleEvents(), PipelineSettings.MAX_BUNDLE_DELAY_MILLIS))
+            .uid(Uids.PRE_AGGREGATE)
+            .name("pre-aggregate hot rows")
             .keyBy(c -> c.key(), Types.STRING)
             .process(new CountEventsAndPersons(settings.allowedLateness()))
             .uid(Uids.COUNT)
@@ -134,6 +146,14 @@ public final class TallyTopology {
             .uid(Uids.LEDGER)
             .name("sum ledger");
 
+    DataStream<TallyRow> warnings =
+        enriched
+            .getSideOutput(Tags.WARNINGS)
+            .keyBy(r -> r.key(), Types.STRING)
+            .process(new SumWarnings())
+            .uid(Uids.WARNINGS)
+            .name("sum warnings");
+
     DataStream<TallyRow> offsets =
         valid
             .getSideOutput(Tags.POSITIONS)
@@ -144,7 +164,7 @@ public final class TallyTopology {
 
     // keyBy the row key right before the sink: one subtask owns each row (no upsert races).
     counts
-        .union(ledger, offsets)
+        .union(ledger, offsets, warnings)
         .keyBy(r -> r.key(), Types.STRING)
         .sinkTo(sinks.aggregates())
         .uid(Uids.SINK_AGGREGATES)

@@ -111,6 +111,22 @@ class PersonMergeIT extends EndToEndTest {
                   "user-1", event("user-1", "$pageview", minute.plusSeconds(62), "{}")
                 })));
     awaitConsumed(5);
+    // user-1's person is identified now: merging it into user-2's is refused, and the warning is
+    // committed with the rows where the audit reports it.
+    kafka.produce(
+        "raw_m",
+        keyed(
+            List.<Object[]>of(
+                new Object[] {"user-2", event("user-2", "signup", minute.plusSeconds(63), "{}")},
+                new Object[] {
+                  "user-2",
+                  event(
+                      "user-2",
+                      "$identify",
+                      minute.plusSeconds(64),
+                      "{\"$anon_distinct_id\":\"user-1\"}")
+                })));
+    awaitConsumed(7);
     job.stopWithSavepoint(
             false, tmp.resolve("sp-merge").toUri().toString(), SavepointFormatType.CANONICAL)
         .get();
@@ -142,6 +158,12 @@ class PersonMergeIT extends EndToEndTest {
     assertThat(postgres.queryLong(personsOf(minute.plusSeconds(60))))
         .as("after the merge: counted once")
         .isEqualTo(1);
+    try (java.sql.Connection c = postgres.admin()) {
+      assertThat(dev.tally.jobs.audit.Audit.warnings(c, "merge"))
+          .containsExactly(
+              new dev.tally.jobs.audit.Audit.Warning(
+                  dev.tally.operators.model.TallyRow.WARNING_MERGE_REFUSED, "acme", 1));
+    }
   }
 
   private static String personsOf(Instant windowStart) {

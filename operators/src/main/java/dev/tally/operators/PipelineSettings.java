@@ -16,6 +16,8 @@ import java.util.List;
  * @param personRetention how long a person is kept after its last update; {@code null} = forever
  * @param mode REPLAY writes the contract's files (person snapshots for persons.jsonl); STREAMING
  *     also keeps daily-active-person rows for the analyst views
+ * @param bundleEvents at most this many events are pre-aggregated per row before the keyed count
+ *     (hot keys, {@code PreAggregateContributions}); 1 turns pre-aggregation off
  */
 public record PipelineSettings(
     Duration maxOutOfOrderness,
@@ -23,8 +25,31 @@ public record PipelineSettings(
     List<String> breakdowns,
     Duration dedupRetention,
     Duration personRetention,
-    Mode mode)
+    Mode mode,
+    int bundleEvents)
     implements Serializable {
+
+  public static final int DEFAULT_BUNDLE_EVENTS = 1000;
+
+  /** Longest time a contribution waits in a pre-aggregation bundle (processing time). */
+  public static final long MAX_BUNDLE_DELAY_MILLIS = 200;
+
+  public PipelineSettings(
+      Duration maxOutOfOrderness,
+      Duration allowedLateness,
+      List<String> breakdowns,
+      Duration dedupRetention,
+      Duration personRetention,
+      Mode mode) {
+    this(
+        maxOutOfOrderness,
+        allowedLateness,
+        breakdowns,
+        dedupRetention,
+        personRetention,
+        mode,
+        DEFAULT_BUNDLE_EVENTS);
+  }
 
   /** What the pipeline feeds: the replay files or the streaming job's tables. */
   public enum Mode {
@@ -54,6 +79,9 @@ public record PipelineSettings(
   public PipelineSettings {
     if (maxOutOfOrderness.isNegative() || allowedLateness.isNegative()) {
       throw new IllegalArgumentException("durations must not be negative");
+    }
+    if (bundleEvents < 1) {
+      throw new IllegalArgumentException("bundle size must be at least 1 (1 = off)");
     }
     for (String spec : breakdowns) {
       if (!isValidBreakdown(spec)) {

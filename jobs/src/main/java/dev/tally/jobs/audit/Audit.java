@@ -20,7 +20,18 @@ public final class Audit {
   /** One check: what had to hold, what was found. */
   public record Check(String name, boolean ok, String expected, String actual) {}
 
-  public record Report(String generation, Instant at, List<Check> checks) {
+  /**
+   * An ingestion warning the job committed (SEMANTICS.md §4): not a violation — the data is
+   * accounted for — but something an operator should see, e.g. refused person merges.
+   */
+  public record Warning(String kind, String project, long occurrences) {
+    @Override
+    public String toString() {
+      return String.format("%s in project %s: %,d", kind, project, occurrences);
+    }
+  }
+
+  public record Report(String generation, Instant at, List<Check> checks, List<Warning> warnings) {
     public boolean ok() {
       return checks.stream().allMatch(Check::ok);
     }
@@ -142,7 +153,26 @@ public final class Audit {
             oldPrepared.isEmpty()
                 ? "none"
                 : oldPrepared.size() + ": " + String.join(", ", oldPrepared)));
-    return new Report(g, Instant.now(), checks);
+    return new Report(g, Instant.now(), checks, warnings(db, g));
+  }
+
+  /** The generation's committed warnings per kind and project (newest revisions summed). */
+  public static List<Warning> warnings(Connection db, String generation) throws SQLException {
+    List<Warning> warnings = new ArrayList<>();
+    try (PreparedStatement ps =
+        db.prepareStatement(
+            "SELECT kind, project, sum(occurrences) FROM (SELECT DISTINCT ON (project, hour, kind) *"
+                + " FROM tally.ingestion_warnings WHERE generation = ?"
+                + " ORDER BY project, hour, kind, revision DESC) w GROUP BY kind, project"
+                + " ORDER BY kind, project")) {
+      ps.setString(1, generation);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          warnings.add(new Warning(rs.getString(1), rs.getString(2), rs.getLong(3)));
+        }
+      }
+    }
+    return warnings;
   }
 
   /** A generation's ledger summed over its newest row versions. */
@@ -233,6 +263,18 @@ public final class Audit {
           .append(dev.tally.operators.json.Json.quote(c.expected()))
           .append(",\"actual\":")
           .append(dev.tally.operators.json.Json.quote(c.actual()))
+          .append('}');
+    }
+    sb.append("],\"warnings\":[");
+    for (int i = 0; i < r.warnings().size(); i++) {
+      Warning w = r.warnings().get(i);
+      sb.append(i > 0 ? "," : "")
+          .append("{\"kind\":")
+          .append(dev.tally.operators.json.Json.quote(w.kind()))
+          .append(",\"project\":")
+          .append(dev.tally.operators.json.Json.quote(w.project()))
+          .append(",\"occurrences\":")
+          .append(w.occurrences())
           .append('}');
     }
     return sb.append("]}").toString();

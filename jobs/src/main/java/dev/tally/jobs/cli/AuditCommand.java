@@ -118,6 +118,9 @@ public final class AuditCommand implements Callable<Integer> {
               c.name(),
               c.ok() ? c.actual() : "expected " + c.expected() + ", found " + c.actual());
         }
+        for (Audit.Warning w : report.warnings()) {
+          System.out.println("  warn " + w);
+        }
         System.out.println(report.ok() ? "all checks hold" : "VIOLATIONS: see FAIL lines above");
       }
       return report.ok() ? 0 : 1;

@@ -95,7 +95,7 @@ public final class CsvTablesSink implements Sink<TallyRow> {
                     Long.toString(r.duplicates),
                     Long.toString(r.tooLate),
                     Long.toString(r.deadLettered)));
-        case SOURCE_OFFSETS, DAILY_ACTIVE -> {
+        case SOURCE_OFFSETS, DAILY_ACTIVE, WARNINGS -> {
           // not part of the replay files (no Kafka positions; daily rows are streaming-only)
         }
       }

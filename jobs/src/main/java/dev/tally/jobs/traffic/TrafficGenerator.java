@@ -42,13 +42,62 @@ public final class TrafficGenerator {
   private final double millisPerEvent;
   private final int personsPerProject;
   private final List<GeneratedEvent> sent = new ArrayList<>();
+  private final double[] zipfCumulative; // null: the default, mildly skewed distinct_ids
   private long index;
 
   public TrafficGenerator(long seed, Instant start, double ratePerSecond, int personsPerProject) {
+    this(seed, start, ratePerSecond, personsPerProject, false);
+  }
+
+  private TrafficGenerator(
+      long seed, Instant start, double ratePerSecond, int personsPerProject, boolean skewed) {
     this.random = new Random(seed);
     this.startMillis = start.toEpochMilli();
     this.millisPerEvent = 1000.0 / ratePerSecond;
     this.personsPerProject = personsPerProject;
+    this.zipfCumulative = skewed ? zipf(personsPerProject, ZIPF_EXPONENT) : null;
+  }
+
+  /** The project that carries half of the traffic in {@link #skewed} traffic. */
+  public static final String HOT_PROJECT = "hotco";
+
+  private static final double ZIPF_EXPONENT = 1.1;
+
+  /**
+   * Hot-key traffic: one project ({@link #HOT_PROJECT}) carries half of the events and distinct_ids
+   * follow a Zipf distribution (exponent 1.1), so a handful of persons send most events.
+   */
+  public static TrafficGenerator skewed(
+      long seed, Instant start, double ratePerSecond, int personsPerProject) {
+    return new TrafficGenerator(seed, start, ratePerSecond, personsPerProject, true);
+  }
+
+  private static double[] zipf(int n, double exponent) {
+    double[] cumulative = new double[n];
+    double sum = 0;
+    for (int k = 1; k <= n; k++) {
+      sum += 1 / Math.pow(k, exponent);
+      cumulative[k - 1] = sum;
+    }
+    for (int i = 0; i < n; i++) {
+      cumulative[i] /= sum;
+    }
+    return cumulative;
+  }
+
+  private String project() {
+    if (zipfCumulative != null && random.nextBoolean()) {
+      return HOT_PROJECT;
+    }
+    return PROJECTS[random.nextInt(PROJECTS.length)];
+  }
+
+  private int personNumber() {
+    if (zipfCumulative == null) {
+      return 1 + (int) Math.floor(Math.pow(random.nextDouble(), 2) * personsPerProject);
+    }
+    int i = java.util.Arrays.binarySearch(zipfCumulative, random.nextDouble());
+    return 1 + (i >= 0 ? i : Math.min(-i - 1, personsPerProject - 1));
   }
 
   public List<GeneratedEvent> next(int count) {
@@ -92,9 +141,8 @@ public final class TrafficGenerator {
   }
 
   private GeneratedEvent valid() {
-    String project = PROJECTS[random.nextInt(PROJECTS.length)];
-    String distinctId =
-        "user-" + (1 + (int) Math.floor(Math.pow(random.nextDouble(), 2) * personsPerProject));
+    String project = project();
+    String distinctId = "user-" + personNumber();
     String event = EVENTS[random.nextInt(EVENTS.length)];
     String browser = BROWSERS[random.nextInt(BROWSERS.length)];
     long ts = eventTime();

@@ -16,7 +16,8 @@ import org.apache.flink.util.Collector;
  * person_ids, and emits the row with absolute values and a higher revision on every change, so
  * late-but-allowed events revise it (SEMANTICS.md §6). When the watermark passes window end +
  * allowed lateness no on-time event can arrive any more: an event-time timer then clears the row's
- * state.
+ * state. RocksDB work is one row read/write per (pre-aggregated) contribution plus one lookup per
+ * distinct person in it, so a hot row costs no more per event than a cold one.
  */
 public class CountEventsAndPersons extends KeyedProcessFunction<String, Contribution, TallyRow> {
   private final long allowedLatenessMillis;
@@ -43,10 +44,12 @@ public class CountEventsAndPersons extends KeyedProcessFunction<String, Contribu
       current = c.row.copy();
       ctx.timerService().registerEventTimeTimer(cleanupTime(current));
     }
-    current.events++;
-    if (!persons.contains(c.personId)) {
-      persons.put(c.personId, Boolean.TRUE);
-      current.persons++;
+    current.events += c.events;
+    for (String personId : c.personIds) {
+      if (!persons.contains(personId)) {
+        persons.put(personId, Boolean.TRUE);
+        current.persons++;
+      }
     }
     current.revision++;
     row.update(current);

@@ -6,6 +6,7 @@ import dev.tally.operators.model.DeadLetterRecord;
 import dev.tally.operators.model.EnrichedRecord;
 import dev.tally.operators.model.LedgerEntry;
 import dev.tally.operators.model.PersonSnapshot;
+import dev.tally.operators.model.TallyRow;
 import dev.tally.operators.model.ValidEvent;
 import dev.tally.operators.persons.PersonModel;
 import java.nio.charset.StandardCharsets;
@@ -65,20 +66,28 @@ public class EnrichWithPerson extends KeyedProcessFunction<String, ValidEvent, E
     return d;
   }
 
+  /**
+   * Keyed state {@code distinct_id → person_id} (key: project). Part of the savepoint contract
+   * together with {@link #personsDescriptor()}: the savepoint tooling reads and writes it.
+   */
+  public static MapStateDescriptor<String, String> personIdByDistinctIdDescriptor() {
+    return new MapStateDescriptor<>("person-id-by-distinct-id", Types.STRING, Types.STRING);
+  }
+
+  /** Keyed state {@code person_id → PersonState} (key: project), Avro so it can evolve. */
+  public static MapStateDescriptor<String, PersonState> personsDescriptor() {
+    return new MapStateDescriptor<>(
+        PERSONS_STATE, Types.STRING, new AvroTypeInfo<>(PersonState.class));
+  }
+
+  /** Name of the persons state (its serializer is the Avro serializer of PersonState). */
+  public static final String PERSONS_STATE = "persons";
+
   @Override
   public void open(OpenContext openContext) {
     personIdByDistinctId =
-        getRuntimeContext()
-            .getMapState(
-                withRetention(
-                    new MapStateDescriptor<>(
-                        "person-id-by-distinct-id", Types.STRING, Types.STRING)));
-    persons =
-        getRuntimeContext()
-            .getMapState(
-                withRetention(
-                    new MapStateDescriptor<>(
-                        "persons", Types.STRING, new AvroTypeInfo<>(PersonState.class))));
+        getRuntimeContext().getMapState(withRetention(personIdByDistinctIdDescriptor()));
+    persons = getRuntimeContext().getMapState(withRetention(personsDescriptor()));
     mergeRefused = getRuntimeContext().getMetricGroup().counter("tallyPersonMergeRefused");
     merges = getRuntimeContext().getMetricGroup().counter("tallyPersonMerges");
     propertiesCapped = getRuntimeContext().getMetricGroup().counter("tallyPersonPropertiesCapped");
@@ -108,9 +117,20 @@ public class EnrichWithPerson extends KeyedProcessFunction<String, ValidEvent, E
     }
     if (outcome.propertiesCapped()) {
       propertiesCapped.inc();
+      ctx.output(
+          Tags.WARNINGS,
+          TallyRow.warning(
+              event.project, event.timestampMillis, TallyRow.WARNING_PROPERTIES_CAPPED));
     }
     if (outcome.mergeRefused()) {
       mergeRefused.inc();
+      LOG.debug(
+          "person merge refused (the anonymous side is already identified): {}/{}",
+          event.project,
+          event.uuid);
+      ctx.output(
+          Tags.WARNINGS,
+          TallyRow.warning(event.project, event.timestampMillis, TallyRow.WARNING_MERGE_REFUSED));
     }
     if (outcome.mergedAway() != null) {
       merges.inc();

@@ -13,6 +13,11 @@ public final class Tags {
   public static final OutputTag<LedgerEntry> LEDGER = new OutputTag<>("ledger") {};
   public static final OutputTag<EnrichedRecord> TOO_LATE = new OutputTag<>("too-late") {};
   public static final OutputTag<PersonSnapshot> PERSONS = new OutputTag<>("persons") {};
+
+  /** One {@link TallyRow#warning} per occurrence (refused merge, capped properties). */
+  public static final OutputTag<dev.tally.operators.model.TallyRow> WARNINGS =
+      new OutputTag<>("warnings") {};
+
   public static final OutputTag<ParsedRecord> POSITIONS = new OutputTag<>("positions") {};
 
   private Tags() {}

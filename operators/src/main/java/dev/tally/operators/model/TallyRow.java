@@ -16,8 +16,18 @@ public class TallyRow {
     /** Kafka offsets consumed per partition: project = topic, windowStart = partition. */
     SOURCE_OFFSETS,
     /** Distinct persons and events per project and UTC day (streaming job only; not in replay). */
-    DAILY_ACTIVE
+    DAILY_ACTIVE,
+    /**
+     * Ingestion warnings per project, hour (of the event) and kind ({@code event}), count in {@code
+     * events}: refused person merges, capped person properties. Streaming job only.
+     */
+    WARNINGS
   }
+
+  /** Warning kinds ({@link Table#WARNINGS}). */
+  public static final String WARNING_MERGE_REFUSED = "person_merge_refused";
+
+  public static final String WARNING_PROPERTIES_CAPPED = "person_properties_capped";
 
   public static final String MINUTE = "minute";
   public static final String HOUR = "hour";
@@ -62,6 +72,20 @@ public class TallyRow {
     r.grain = "day";
     r.windowStart = dayStart;
     r.event = "";
+    return r;
+  }
+
+  /**
+   * One occurrence of a warning of {@code kind} for an event of {@code project} at {@code millis}.
+   */
+  public static TallyRow warning(String project, long eventMillis, String kind) {
+    TallyRow r = new TallyRow();
+    r.table = Table.WARNINGS;
+    r.project = project;
+    r.grain = HOUR;
+    r.windowStart = Times.hourStart(eventMillis);
+    r.event = kind;
+    r.events = 1;
     return r;
   }
 

@@ -27,11 +27,12 @@ class CountEventsAndPersonsTest {
     h.processElement(new Contribution(row, "p1"), MINUTE + 1);
     h.processElement(new Contribution(row, "p2"), MINUTE + 2);
     h.processElement(new Contribution(row, "p1"), MINUTE + 3);
+    h.processElement(new Contribution(row, 5, new String[] {"p2", "p3"}), MINUTE + 4);
 
     List<TallyRow> out = h.extractOutputValues();
-    assertThat(out).extracting(r -> r.events).containsExactly(1L, 2L, 3L);
-    assertThat(out).extracting(r -> r.persons).containsExactly(1L, 2L, 2L);
-    assertThat(out).extracting(r -> r.revision).containsExactly(1L, 2L, 3L);
+    assertThat(out).extracting(r -> r.events).containsExactly(1L, 2L, 3L, 8L);
+    assertThat(out).extracting(r -> r.persons).containsExactly(1L, 2L, 2L, 3L);
+    assertThat(out).extracting(r -> r.revision).containsExactly(1L, 2L, 3L, 4L);
     assertThat(h.numEventTimeTimers()).isEqualTo(1);
 
     long cleanup = MINUTE + 60_000 + 300_000; // window end + allowed lateness

@@ -30,6 +30,11 @@ final class Compaction {
           + " WHERE e.generation = ? AND n.generation = e.generation AND n.project = e.project"
           + " AND n.day = e.day AND n.revision > e.revision";
 
+  static final String WARNINGS =
+      "DELETE FROM tally.ingestion_warnings e USING tally.ingestion_warnings n"
+          + " WHERE e.generation = ? AND n.generation = e.generation AND n.project = e.project"
+          + " AND n.hour = e.hour AND n.kind = e.kind AND n.revision > e.revision";
+
   /** Keeps the last hour of commit rows and the newest of every subtask. */
   static final String SINK_COMMITS =
       "DELETE FROM tally.sink_commits c WHERE c.generation = ?"
@@ -40,7 +45,13 @@ final class Compaction {
   /** Every compaction statement; each takes the generation as its only parameter. */
   static final java.util.List<String> ALL =
       java.util.List.of(
-          EVENT_COUNTS, BREAKDOWN_COUNTS, LEDGER, SOURCE_OFFSETS, DAILY_ACTIVE, SINK_COMMITS);
+          EVENT_COUNTS,
+          BREAKDOWN_COUNTS,
+          LEDGER,
+          SOURCE_OFFSETS,
+          DAILY_ACTIVE,
+          WARNINGS,
+          SINK_COMMITS);
 
   private Compaction() {}
 }

@@ -97,6 +97,19 @@ final class RowInserts {
               ps.setLong(5, r.events);
               ps.setLong(6, r.persons);
             }));
+    BY_TABLE.put(
+        TallyRow.Table.WARNINGS,
+        new Insert(
+            "INSERT INTO tally.ingestion_warnings (generation, project, hour, kind, revision, occurrences)"
+                + " VALUES (?, ?, to_timestamp(? / 1000.0), ?, ?, ?) ON CONFLICT DO NOTHING",
+            (ps, g, r) -> {
+              ps.setString(1, g);
+              ps.setString(2, r.project);
+              ps.setLong(3, r.windowStart);
+              ps.setString(4, r.event);
+              ps.setLong(5, r.revision);
+              ps.setLong(6, r.events);
+            }));
   }
 
   private RowInserts() {}
