@@ -92,6 +92,9 @@ public final class IngestionJob {
   /** Parallelism, exactly-once checkpoints and the RocksDB state backend. */
   public static void configureEnvironment(StreamExecutionEnvironment env, Configuration config) {
     env.setParallelism(config.get(JobOptions.PARALLELISM));
+    // No defensive copies between chained operators (they were 14% of the CPU): no Tally operator
+    // mutates its input or keeps it after emitting; the PostgreSQL writer copies what it buffers.
+    env.getConfig().enableObjectReuse();
     env.enableCheckpointing(
         config.get(JobOptions.CHECKPOINT_INTERVAL).toMillis(), CheckpointingMode.EXACTLY_ONCE);
     env.getCheckpointConfig().setMinPauseBetweenCheckpoints(200);

@@ -169,9 +169,10 @@ public final class JobOptions {
           .intType()
           .defaultValue(dev.tally.operators.PipelineSettings.DEFAULT_BUNDLE_EVENTS)
           .withDescription(
-              "Hot keys: at most this many events are pre-aggregated per aggregate row before the"
-                  + " keyed count (flushed before every watermark and checkpoint, at the latest"
-                  + " every 200 ms). 1 turns pre-aggregation off; results are identical either way.");
+              "Hot keys: at most this many records are pre-aggregated in memory in front of the"
+                  + " keyed count, ledger and offsets operators (flushed before every watermark and"
+                  + " checkpoint, at the latest every 200 ms). 1 turns pre-aggregation off; results"
+                  + " are identical either way.");
 
   public static final ConfigOption<Integer> PARALLELISM =
       key("tally.parallelism").intType().defaultValue(2).withDescription("Parallelism of the job.");

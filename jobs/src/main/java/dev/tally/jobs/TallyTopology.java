@@ -1,12 +1,13 @@
 package dev.tally.jobs;
 
 import dev.tally.operators.PipelineSettings;
+import dev.tally.operators.functions.Bundles;
 import dev.tally.operators.functions.ClassifyLateness;
 import dev.tally.operators.functions.Contribution;
 import dev.tally.operators.functions.CountEventsAndPersons;
 import dev.tally.operators.functions.Deduplicate;
 import dev.tally.operators.functions.EnrichWithPerson;
-import dev.tally.operators.functions.PreAggregateContributions;
+import dev.tally.operators.functions.PreAggregate;
 import dev.tally.operators.functions.RouteRecords;
 import dev.tally.operators.functions.SumLedger;
 import dev.tally.operators.functions.SumWarnings;
@@ -15,6 +16,7 @@ import dev.tally.operators.functions.ToContributions;
 import dev.tally.operators.functions.TrackOffsets;
 import dev.tally.operators.model.DeadLetterRecord;
 import dev.tally.operators.model.EnrichedRecord;
+import dev.tally.operators.model.LedgerEntry;
 import dev.tally.operators.model.ParsedRecord;
 import dev.tally.operators.model.PersonSnapshot;
 import dev.tally.operators.model.TallyRow;
@@ -25,6 +27,7 @@ import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.source.Source;
 import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.DataStreamUtils;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
@@ -37,7 +40,8 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  *                 └─ dedup ─ enrich (persons) ─┬──────────────────────────────→ enriched
  *                                             └─ lateness ─┬─ too late ──────→ tooLate
  *                                                          └─ rows ─ bundle ─ count ─┐
- *   ledger entries (route, dedup, lateness) ─ sum ledger ──────────────────┴→ aggregates
+ *   ledger entries (route, dedup, enrich, lateness) ─ bundle ─ sum ledger ──────────┤
+ *   positions (route) ─ bundle ─ track offsets; warnings (enrich) ─ sum ────────────┴→ aggregates
  * </pre>
  *
  * Every stateful operator has a stable uid ({@link Uids}); changing one orphans its state in
@@ -62,6 +66,8 @@ public final class TallyTopology {
     public static final String LATENESS = "classify-lateness";
     public static final String CONTRIBUTIONS = "to-contributions";
     public static final String PRE_AGGREGATE = "pre-aggregate";
+    public static final String PRE_AGGREGATE_LEDGER = "pre-aggregate-ledger";
+    public static final String PRE_AGGREGATE_OFFSETS = "pre-aggregate-offsets";
     public static final String COUNT = "count-events-persons";
     public static final String LEDGER = "sum-ledger";
     public static final String OFFSETS = "track-offsets";
@@ -76,6 +82,19 @@ public final class TallyTopology {
   }
 
   private TallyTopology() {}
+
+  /** Bundles records per key in front of a keyed operator (hot keys; see {@link PreAggregate}). */
+  private static <I, A, O> PreAggregate<I, A, O> bundled(
+      PipelineSettings settings,
+      org.apache.flink.api.java.functions.KeySelector<I, String> key,
+      org.apache.flink.api.common.functions.AggregateFunction<I, A, O> aggregate) {
+    return new PreAggregate<>(
+        key, aggregate, settings.bundleEvents(), PipelineSettings.MAX_BUNDLE_DELAY_MILLIS);
+  }
+
+  private static String partitionOf(ParsedRecord position) {
+    return position.topic + '\u0000' + position.partition;
+  }
 
   public static void build(
       StreamExecutionEnvironment env,
@@ -92,14 +111,14 @@ public final class TallyTopology {
 
     SingleOutputStreamOperator<ValidEvent> unique =
         valid
-            .keyBy(e -> e.dedupKey(), Types.STRING)
+            .keyBy(e -> e.project, Types.STRING)
             .process(new Deduplicate(settings.dedupRetention()))
             .uid(Uids.DEDUP)
             .name("deduplicate");
 
     SingleOutputStreamOperator<EnrichedRecord> enriched =
-        unique
-            .keyBy(e -> e.project, Types.STRING)
+        // Same key as dedup: no shuffle, so the person rules see each partition's events in order.
+        DataStreamUtils.reinterpretAsKeyedStream(unique, e -> e.project, Types.STRING)
             .process(
                 new EnrichWithPerson(
                     settings.emitPersonSnapshots(),
@@ -123,12 +142,11 @@ public final class TallyTopology {
             .uid(Uids.CONTRIBUTIONS)
             .name("rows of each event")
             .transform(
-                "pre-aggregate hot rows",
+                "pre-aggregate rows",
                 TypeInformation.of(Contribution.class),
-                new PreAggregateContributions(
-                    settings.bundleEvents(), PipelineSettings.MAX_BUNDLE_DELAY_MILLIS))
+                bundled(settings, Contribution::key, new Bundles.Contributions()))
             .uid(Uids.PRE_AGGREGATE)
-            .name("pre-aggregate hot rows")
+            .name("pre-aggregate rows")
             .keyBy(c -> c.key(), Types.STRING)
             .process(new CountEventsAndPersons(settings.allowedLateness()))
             .uid(Uids.COUNT)
@@ -141,6 +159,12 @@ public final class TallyTopology {
                 unique.getSideOutput(Tags.LEDGER),
                 enriched.getSideOutput(Tags.LEDGER),
                 onTime.getSideOutput(Tags.LEDGER))
+            .transform(
+                "pre-aggregate ledger",
+                TypeInformation.of(LedgerEntry.class),
+                bundled(settings, LedgerEntry::key, new Bundles.Ledger()))
+            .uid(Uids.PRE_AGGREGATE_LEDGER)
+            .name("pre-aggregate ledger")
             .keyBy(e -> e.key(), Types.STRING)
             .process(new SumLedger())
             .uid(Uids.LEDGER)
@@ -157,7 +181,13 @@ public final class TallyTopology {
     DataStream<TallyRow> offsets =
         valid
             .getSideOutput(Tags.POSITIONS)
-            .keyBy(TrackOffsets::key, Types.STRING)
+            .transform(
+                "pre-aggregate offsets",
+                TypeInformation.of(TallyRow.class),
+                bundled(settings, TallyTopology::partitionOf, new Bundles.Offsets()))
+            .uid(Uids.PRE_AGGREGATE_OFFSETS)
+            .name("pre-aggregate offsets")
+            .keyBy(r -> r.key(), Types.STRING)
             .process(new TrackOffsets())
             .uid(Uids.OFFSETS)
             .name("track source offsets");

@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
       GenerateCommand.class,
       AuditCommand.class,
       DrillCommand.class,
+      BenchCommand.class,
       FreshnessCommand.class,
       ExportCommand.class,
       JobCommands.Jobs.class,

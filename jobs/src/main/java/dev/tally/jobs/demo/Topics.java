@@ -18,13 +18,17 @@ public final class Topics {
   private Topics() {}
 
   public static void ensure(String bootstrap, int partitions) throws Exception {
+    ensure(bootstrap, Map.of(RAW, partitions, ENRICHED, partitions, DEAD_LETTER, 1, LATE, 1));
+  }
+
+  /** Creates the topics (name → partitions) that do not exist yet. */
+  public static void ensure(String bootstrap, Map<String, Integer> topics) throws Exception {
     try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrap))) {
       Set<String> existing = admin.listTopics().names().get(30, TimeUnit.SECONDS);
       List<NewTopic> missing = new ArrayList<>();
-      for (String t : List.of(RAW, ENRICHED, DEAD_LETTER, LATE)) {
-        if (!existing.contains(t)) {
-          missing.add(
-              new NewTopic(t, t.equals(RAW) || t.equals(ENRICHED) ? partitions : 1, (short) 1));
+      for (Map.Entry<String, Integer> t : topics.entrySet()) {
+        if (!existing.contains(t.getKey())) {
+          missing.add(new NewTopic(t.getKey(), t.getValue(), (short) 1));
         }
       }
       if (!missing.isEmpty()) {

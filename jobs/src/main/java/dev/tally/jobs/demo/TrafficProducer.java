@@ -17,9 +17,15 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
  */
 public final class TrafficProducer implements AutoCloseable {
   private final KafkaProducer<byte[], byte[]> producer;
+  private final String topic;
   private final Map<GeneratedEvent.Kind, Long> sent = new EnumMap<>(GeneratedEvent.Kind.class);
 
   public TrafficProducer(String bootstrap) {
+    this(bootstrap, Topics.RAW);
+  }
+
+  public TrafficProducer(String bootstrap, String topic) {
+    this.topic = topic;
     Properties p = new Properties();
     p.put("bootstrap.servers", bootstrap);
     p.put("key.serializer", ByteArraySerializer.class.getName());
@@ -27,6 +33,7 @@ public final class TrafficProducer implements AutoCloseable {
     p.put("acks", "all");
     p.put("enable.idempotence", "true");
     p.put("linger.ms", "10");
+    p.put("batch.size", "131072");
     producer = new KafkaProducer<>(p);
     for (GeneratedEvent.Kind k : GeneratedEvent.Kind.values()) {
       sent.put(k, 0L);
@@ -34,7 +41,7 @@ public final class TrafficProducer implements AutoCloseable {
   }
 
   public void send(GeneratedEvent e) {
-    producer.send(new ProducerRecord<>(Topics.RAW, e.key(), e.avro()));
+    producer.send(new ProducerRecord<>(topic, e.key(), e.avro()));
     sent.merge(e.kind(), 1L, Long::sum);
   }
 

@@ -408,6 +408,9 @@ public final class LocalStack {
             "restart-strategy.type: exponential-delay",
             "restart-strategy.exponential-delay.initial-backoff: 1s",
             "restart-strategy.exponential-delay.max-backoff: 30s",
+            // a lost TaskManager is noticed in seconds, not the default 50 s (docs/decisions.md)
+            "heartbeat.interval: 2000",
+            "heartbeat.timeout: 15000",
             "web.submit.enable: true",
             "metrics.reporter.prom.factory.class: org.apache.flink.metrics.prometheus.PrometheusReporterFactory",
             "metrics.reporter.prom.port: " + PROMETHEUS_PORTS,

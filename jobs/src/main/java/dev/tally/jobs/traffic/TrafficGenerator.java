@@ -41,7 +41,10 @@ public final class TrafficGenerator {
   private final long startMillis;
   private final double millisPerEvent;
   private final int personsPerProject;
+
+  /** Recent valid events (client retries repeat one of the last 50); trimmed, so memory is flat. */
   private final List<GeneratedEvent> sent = new ArrayList<>();
+
   private final double[] zipfCumulative; // null: the default, mildly skewed distinct_ids
   private long index;
 
@@ -129,6 +132,9 @@ public final class TrafficGenerator {
     } else {
       e = valid();
       sent.add(e);
+      if (sent.size() > 1000) {
+        sent.subList(0, sent.size() - 50).clear();
+      }
     }
     index++;
     return e;

@@ -1,6 +1,5 @@
 package dev.tally.operators.functions;
 
-import dev.tally.operators.model.ParsedRecord;
 import dev.tally.operators.model.TallyRow;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -12,16 +11,21 @@ import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 
 /**
- * Per Kafka partition (keyed by topic and partition): the first offset read, one past the last, and
- * how many records were read. Committed with the ledger, so {@code ./tally audit} can count the
- * same offset range in Kafka and compare it with {@code consumed}.
+ * Per Kafka partition (keyed by {@link TallyRow#key()} of its offsets row): the first offset read,
+ * one past the last, and how many records were read, from partial rows ({@link Bundles.Offsets}).
+ * Committed with the ledger, so {@code ./tally audit} can count the same offset range in Kafka and
+ * compare it with {@code consumed}.
  */
-public class TrackOffsets extends KeyedProcessFunction<String, ParsedRecord, TallyRow> {
+public class TrackOffsets extends KeyedProcessFunction<String, TallyRow, TallyRow> {
   private transient ValueState<TallyRow> row;
   private transient Map<String, Long> newestEventTime;
 
-  public static String key(ParsedRecord r) {
-    return r.topic + '\u0000' + r.partition;
+  /** Folds the partial offsets row {@code part} (same partition) into {@code into}. */
+  static void mergeInto(TallyRow into, TallyRow part) {
+    into.firstOffset = Math.min(into.firstOffset, part.firstOffset);
+    into.nextOffset = Math.max(into.nextOffset, part.nextOffset);
+    into.maxEventMillis = Math.max(into.maxEventMillis, part.maxEventMillis);
+    into.consumed += part.consumed;
   }
 
   @Override
@@ -48,18 +52,14 @@ public class TrackOffsets extends KeyedProcessFunction<String, ParsedRecord, Tal
   }
 
   @Override
-  public void processElement(ParsedRecord r, Context ctx, Collector<TallyRow> out)
-      throws Exception {
+  public void processElement(TallyRow part, Context ctx, Collector<TallyRow> out) throws Exception {
     TallyRow current = row.value();
     if (current == null) {
-      current = TallyRow.sourceOffsets(r.topic, r.partition);
-      current.firstOffset = r.offset;
-      current.nextOffset = r.offset;
+      current = part.copy();
+      current.revision = 0;
+    } else {
+      mergeInto(current, part);
     }
-    current.firstOffset = Math.min(current.firstOffset, r.offset);
-    current.nextOffset = Math.max(current.nextOffset, r.offset + 1);
-    current.maxEventMillis = Math.max(current.maxEventMillis, r.eventTimeMillis);
-    current.consumed++;
     current.revision++;
     row.update(current);
     publish(current);

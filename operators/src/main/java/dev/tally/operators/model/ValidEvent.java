@@ -31,11 +31,6 @@ public class ValidEvent {
 
   public ValidEvent() {}
 
-  /** Dedup key: (project, uuid) with the uuid compared case-insensitively (SEMANTICS.md §3). */
-  public String dedupKey() {
-    return project + '\u0000' + uuid.toLowerCase(java.util.Locale.ROOT);
-  }
-
   /** The event as it was received, unknown fields included (late output, processing errors). */
   public String toOriginalJson() {
     java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();

@@ -14,7 +14,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.regex.Pattern;
 import org.apache.avro.io.BinaryDecoder;
 import org.apache.avro.io.DecoderFactory;
 import org.apache.avro.specific.SpecificDatumReader;
@@ -28,10 +27,40 @@ public final class EventValidator {
   public static final int MAX_LINE_BYTES = 65_536;
 
   static final String[] REQUIRED = {"uuid", "project", "event", "distinct_id", "timestamp"};
-  private static final Pattern UUID =
-      Pattern.compile(
-          "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
-  private static final Pattern PROJECT = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]{0,63}");
+
+  /** 8-4-4-4-12 hex digits (either case); a scanner, not a regex: it runs for every event. */
+  static boolean isUuid(String s) {
+    if (s.length() != 36) {
+      return false;
+    }
+    for (int i = 0; i < 36; i++) {
+      char c = s.charAt(i);
+      boolean ok =
+          (i == 8 || i == 13 || i == 18 || i == 23)
+              ? c == '-'
+              : (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+      if (!ok) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** {@code [A-Za-z0-9][A-Za-z0-9_-]{0,63}}. */
+  static boolean isProject(String s) {
+    int n = s.length();
+    if (n < 1 || n > 64) {
+      return false;
+    }
+    for (int i = 0; i < n; i++) {
+      char c = s.charAt(i);
+      boolean alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+      if (!alnum && (i == 0 || (c != '_' && c != '-'))) {
+        return false;
+      }
+    }
+    return true;
+  }
 
   /** Marks a properties value that arrived as text (Avro) and is not a JSON object. */
   private static final Object UNPARSEABLE = new Object();
@@ -121,10 +150,10 @@ public final class EventValidator {
         return dead("missing_field:" + name, original, source);
       }
     }
-    if (!(f.get("uuid") instanceof String uuid) || !UUID.matcher(uuid).matches()) {
+    if (!(f.get("uuid") instanceof String uuid) || !isUuid(uuid)) {
       return dead("invalid_field:uuid", original, source);
     }
-    if (!(f.get("project") instanceof String project) || !PROJECT.matcher(project).matches()) {
+    if (!(f.get("project") instanceof String project) || !isProject(project)) {
       return dead("invalid_field:project", original, source);
     }
     if (!isBoundedString(f.get("event"))) {

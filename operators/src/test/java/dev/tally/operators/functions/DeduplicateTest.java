@@ -18,7 +18,7 @@ class DeduplicateTest {
     var h =
         new KeyedOneInputStreamOperatorTestHarness<>(
             new KeyedProcessOperator<>(new Deduplicate(retention)),
-            ValidEvent::dedupKey,
+            (ValidEvent e) -> e.project,
             Types.STRING);
     h.open();
     return h;

@@ -121,7 +121,8 @@ final class PostgresTwoPhaseWriter
 
   @Override
   public void write(TallyRow row, Context context) {
-    buffer.merge(row.key(), row, (old, neu) -> neu.revision >= old.revision ? neu : old);
+    // a copy: with object reuse the runtime may hand us the same instance again
+    buffer.merge(row.key(), row.copy(), (old, neu) -> neu.revision >= old.revision ? neu : old);
   }
 
   @Override

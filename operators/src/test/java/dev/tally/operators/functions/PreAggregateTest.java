@@ -2,6 +2,8 @@ package dev.tally.operators.functions;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.tally.operators.model.LedgerEntry;
+import dev.tally.operators.model.ParsedRecord;
 import dev.tally.operators.model.TallyRow;
 import dev.tally.operators.validation.Rfc3339;
 import java.util.List;
@@ -9,7 +11,7 @@ import org.apache.flink.streaming.api.watermark.Watermark;
 import org.apache.flink.streaming.util.OneInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.Test;
 
-class PreAggregateContributionsTest {
+class PreAggregateTest {
   private static final long MINUTE = Rfc3339.parseMillis("2026-11-23T10:00:00Z");
   private static final TallyRow HOT =
       TallyRow.eventCount("hot", TallyRow.MINUTE, MINUTE, "$pageview");
@@ -17,7 +19,9 @@ class PreAggregateContributionsTest {
 
   private static OneInputStreamOperatorTestHarness<Contribution, Contribution> harness(
       int maxEvents) throws Exception {
-    var h = new OneInputStreamOperatorTestHarness<>(new PreAggregateContributions(maxEvents, 200));
+    var h =
+        new OneInputStreamOperatorTestHarness<>(
+            new PreAggregate<>(Contribution::key, new Bundles.Contributions(), maxEvents, 200));
     h.setProcessingTime(0);
     h.open();
     return h;
@@ -86,5 +90,47 @@ class PreAggregateContributionsTest {
     h.endInput();
     h.close();
     assertThat(rendered(h.extractOutputValues())).containsExactly("cold:1:p1");
+  }
+
+  @Test
+  void shouldSumLedgerEntriesOfAnHourAsTheLedgerWould() {
+    var ledger = new Bundles.Ledger();
+    ValidEventStub e = new ValidEventStub();
+    var acc = ledger.createAccumulator();
+    acc = ledger.add(LedgerEntry.consumed(e.event), acc);
+    acc = ledger.add(LedgerEntry.consumed(e.event), acc);
+    acc = ledger.add(LedgerEntry.duplicate(e.event), acc);
+    acc = ledger.add(LedgerEntry.aggregated(e.event), acc);
+    LedgerEntry sum = ledger.getResult(acc);
+    assertThat(sum.key()).isEqualTo(LedgerEntry.consumed(e.event).key());
+    assertThat(List.of(sum.consumed, sum.aggregated, sum.duplicates, sum.tooLate, sum.deadLettered))
+        .containsExactly(2, 1, 1, 0, 0);
+  }
+
+  @Test
+  void shouldMergePositionsOfAPartitionIntoOneOffsetRange() {
+    var offsets = new Bundles.Offsets();
+    TallyRow acc = offsets.createAccumulator();
+    for (long offset : new long[] {7, 5, 6}) {
+      ParsedRecord p = new ParsedRecord();
+      p.topic = "raw";
+      p.partition = 1;
+      p.offset = offset;
+      p.eventTimeMillis = MINUTE + offset;
+      acc = offsets.add(p, acc);
+    }
+    TallyRow row = offsets.getResult(acc);
+    assertThat(List.of(row.firstOffset, row.nextOffset, row.consumed, row.maxEventMillis))
+        .containsExactly(5L, 8L, 3L, MINUTE + 7);
+  }
+
+  /** A valid event of project acme at 10:00:01. */
+  private static final class ValidEventStub {
+    final dev.tally.operators.model.ValidEvent event = new dev.tally.operators.model.ValidEvent();
+
+    ValidEventStub() {
+      event.project = "acme";
+      event.timestampMillis = MINUTE + 1000;
+    }
   }
 }

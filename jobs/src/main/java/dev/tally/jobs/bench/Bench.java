@@ -1,0 +1,535 @@
+package dev.tally.jobs.bench;
+
+import dev.tally.avro.PersonState;
+import dev.tally.avro.RawEvent;
+import dev.tally.jobs.IngestionJob;
+import dev.tally.jobs.TallyTopology;
+import dev.tally.jobs.audit.Audit;
+import dev.tally.jobs.demo.JobSubmission;
+import dev.tally.jobs.demo.Topics;
+import dev.tally.jobs.demo.TrafficProducer;
+import dev.tally.jobs.stack.LocalStack;
+import dev.tally.jobs.stack.StackLayout;
+import dev.tally.jobs.traffic.GeneratedEvent;
+import dev.tally.jobs.traffic.TrafficGenerator;
+import dev.tally.operators.persons.PersonIds;
+import dev.tally.savepoints.FlinkRest;
+import dev.tally.savepoints.PersonsSavepoint;
+import dev.tally.savepoints.SavepointOperations;
+import dev.tally.sinks.kafka.AvroCodec;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
+import org.apache.flink.api.java.tuple.Tuple2;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
+/**
+ * {@code ./tally bench}: one run on the local stack that measures the pipeline against the
+ * machine's own ceiling, as ratios (docs/performance.md). Every phase runs the real job (Kafka
+ * source, RocksDB, both exactly-once sinks, checkpoints) in its own generation; each result is
+ * taken from committed rows in PostgreSQL, never from the job's own counters.
+ */
+public final class Bench {
+  static final Duration CHECKPOINT_INTERVAL = Duration.ofSeconds(2);
+  private static final double EVENT_TIME_RATE = 1000; // generated events per second of event time
+
+  /** What a run measures: backlog size, live phase length, persons in the savepoint. */
+  public record Plan(long events, Duration steady, long persons, java.util.Set<String> phases) {
+    /** The phases of a run, in order; the table rows are numbered after them. */
+    public static final List<String> PHASES =
+        List.of("ceiling", "pipeline", "skew", "freshness", "savepoint");
+
+    public static Plan full(long events, java.util.Set<String> phases) {
+      return new Plan(events, Duration.ofSeconds(60), 1_000_000, phases);
+    }
+
+    public static Plan quick(java.util.Set<String> phases) {
+      return new Plan(100_000, Duration.ofSeconds(20), 100_000, phases);
+    }
+
+    boolean has(String phase) {
+      return phases.contains(phase);
+    }
+  }
+
+  /** One measured number, with its target when it has one. */
+  public record Row(String measure, String value, String target, Boolean met) {}
+
+  private final LocalStack stack;
+  private final FlinkRest flink;
+  private final PrintStream out;
+  private final AtomicBoolean stop;
+  private final Path jobJar;
+  private final String run = Long.toString(Instant.now().getEpochSecond(), 36);
+  private final List<String> runningJobs = Collections.synchronizedList(new ArrayList<>());
+  private final List<String> generations = Collections.synchronizedList(new ArrayList<>());
+  private final long started = System.nanoTime();
+
+  public Bench(LocalStack stack, FlinkRest flink, PrintStream out, AtomicBoolean stop, Path jar) {
+    this.stack = stack;
+    this.flink = flink;
+    this.out = out;
+    this.stop = stop;
+    this.jobJar = jar;
+  }
+
+  /** Jobs still running (cancelled on cleanup) and generations created by this run. */
+  public List<String> runningJobs() {
+    return List.copyOf(runningJobs);
+  }
+
+  public List<String> generations() {
+    return List.copyOf(generations);
+  }
+
+  private void log(String format, Object... args) {
+    out.printf("[t+%5.1fs] %s%n", (System.nanoTime() - started) / 1e9, String.format(format, args));
+  }
+
+  public List<Row> run(Plan plan) throws Exception {
+    StackLayout layout = stack.layout();
+    String uniformTopic = "bench_uniform_" + run;
+    String skewedTopic = "bench_skewed_" + run;
+    String liveTopic = "bench_live_" + run;
+    Topics.ensure(
+        layout.kafkaBootstrap(),
+        Map.of(
+            uniformTopic,
+            2,
+            skewedTopic,
+            2,
+            liveTopic,
+            2,
+            "bench_enriched",
+            2,
+            "bench_dead_letter",
+            1,
+            "bench_late",
+            1));
+    List<Row> rows = new ArrayList<>();
+
+    Instant backlogStart =
+        Instant.now().minusSeconds((long) (plan.events() / EVENT_TIME_RATE) + 60);
+    if (plan.has("ceiling") || plan.has("pipeline") || plan.has("skew")) {
+      preload(uniformTopic, new TrafficGenerator(1, backlogStart, EVENT_TIME_RATE, 5000), plan);
+    }
+    if (plan.has("skew")) {
+      preload(skewedTopic, TrafficGenerator.skewed(2, backlogStart, EVENT_TIME_RATE, 5000), plan);
+    }
+    double ceiling = Double.NaN;
+    if (plan.has("ceiling")) {
+      ceiling = ceiling(uniformTopic, plan.events());
+      rows.add(
+          new Row("1. ceiling: Kafka consumer + Avro decode (1 thread)", rate(ceiling), "", null));
+    }
+    double uniform = Double.NaN;
+    if (plan.has("pipeline") || plan.has("skew")) {
+      uniform = pipeline(plan, uniformTopic, ceiling, rows);
+    }
+    if (plan.has("skew")) {
+      skew(plan, skewedTopic, uniform, rows);
+    }
+    if (plan.has("freshness")) {
+      double rate = Double.isNaN(uniform) ? 2000 : uniform / 2;
+      rows.addAll(freshnessAndRecovery(liveTopic, rate, plan.steady()));
+    }
+    if (plan.has("savepoint")) {
+      rows.addAll(savepointWithPersons(plan.persons(), liveTopic));
+    }
+    return rows;
+  }
+
+  private double pipeline(Plan plan, String uniformTopic, double ceiling, List<Row> rows)
+      throws Exception {
+    double uniform = drain("u", uniformTopic, plan.events());
+    rows.add(
+        new Row(
+            "2. pipeline: drain the uniform backlog (p=2, EO sinks, RocksDB)",
+            rate(uniform) + "  (" + rate(uniform / 2) + " per core)",
+            "",
+            null));
+    if (!Double.isNaN(ceiling)) {
+      rows.add(
+          new Row(
+              "   pipeline / ceiling",
+              ratio(uniform / ceiling),
+              "≥ 0.50",
+              uniform / ceiling >= 0.5));
+    }
+    return uniform;
+  }
+
+  private void skew(Plan plan, String skewedTopic, double uniform, List<Row> rows)
+      throws Exception {
+    double skewed = drain("s", skewedTopic, plan.events());
+    rows.add(new Row("3. skewed: half on one project, Zipf distinct_ids", rate(skewed), "", null));
+    rows.add(
+        new Row("   skewed / uniform", ratio(skewed / uniform), "≥ 0.80", skewed / uniform >= 0.8));
+  }
+
+  private static String rate(double eventsPerSecond) {
+    return String.format("%,.0f events/s", eventsPerSecond);
+  }
+
+  private static String ratio(double r) {
+    return String.format("%.2f", r);
+  }
+
+  private void preload(String topic, TrafficGenerator generator, Plan plan) {
+    long t0 = System.nanoTime();
+    try (TrafficProducer producer = new TrafficProducer(stack.layout().kafkaBootstrap(), topic)) {
+      producer.sendAll(generator, plan.events(), 0, stop, null);
+    }
+    log(
+        "preloaded %,d events into %s in %.1f s",
+        plan.events(), topic, (System.nanoTime() - t0) / 1e9);
+  }
+
+  /** Reads the whole topic with one plain consumer and decodes every record: events/s. */
+  double ceiling(String topic, long events) throws IOException {
+    Properties p = new Properties();
+    p.put("bootstrap.servers", stack.layout().kafkaBootstrap());
+    p.put("key.deserializer", ByteArrayDeserializer.class.getName());
+    p.put("value.deserializer", ByteArrayDeserializer.class.getName());
+    p.put("max.poll.records", "5000");
+    p.put("fetch.max.bytes", "52428800");
+    try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p)) {
+      List<TopicPartition> partitions = new ArrayList<>();
+      for (PartitionInfo info : consumer.partitionsFor(topic)) {
+        partitions.add(new TopicPartition(topic, info.partition()));
+      }
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
+      long read = 0;
+      long decoded = 0;
+      long t0 = System.nanoTime();
+      while (read < events && !stop.get()) {
+        for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(500))) {
+          read++;
+          try {
+            if (AvroCodec.decode(r.value(), RawEvent.class).getUuid() != null) {
+              decoded++;
+            }
+          } catch (IOException | RuntimeException notAvro) {
+            // the 1% invalid records: counted as read, like the job's dead letters
+          }
+        }
+      }
+      double seconds = (System.nanoTime() - t0) / 1e9;
+      log("ceiling: read %,d records (%,d decoded) in %.2f s", read, decoded, seconds);
+      return read / seconds;
+    }
+  }
+
+  private List<String> jobArgs(String generation, String rawTopic, String startingOffsets) {
+    List<String> args =
+        new ArrayList<>(
+            JobSubmission.programArgs(
+                stack.layout(), generation, CHECKPOINT_INTERVAL, startingOffsets));
+    args.addAll(
+        List.of(
+            "--tally.topic.raw",
+            rawTopic,
+            "--tally.topic.enriched",
+            "bench_enriched",
+            "--tally.topic.dead-letter",
+            "bench_dead_letter",
+            "--tally.topic.late",
+            "bench_late"));
+    return args;
+  }
+
+  private String start(String generation, List<String> args, String savepoint) throws Exception {
+    try (Connection admin = stack.admin()) {
+      JobSubmission.activateGeneration(admin, generation, List.of("event:$browser", "person:plan"));
+    }
+    generations.add(generation);
+    String jarId = flink.uploadJar(jobJar);
+    String job = flink.runJar(jarId, IngestionJob.class.getName(), args, savepoint);
+    runningJobs.add(job);
+    awaitState(job, "RUNNING", Duration.ofSeconds(90));
+    return job;
+  }
+
+  private void awaitState(String job, String state, Duration timeout) throws Exception {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline && !stop.get()) {
+      String s = flink.jobState(job);
+      if (state.equals(s)) {
+        return;
+      }
+      if (List.of("FAILED", "CANCELED", "FINISHED").contains(s)) {
+        throw new IOException("job " + job + " is " + s + ": " + flink.rootException(job));
+      }
+      Thread.sleep(100);
+    }
+    throw new IOException("job " + job + " not " + state + " within " + timeout.toSeconds() + " s");
+  }
+
+  private void cancel(String job) throws Exception {
+    flink.cancel(job);
+    JobSubmission.awaitTerminal(flink, job, Duration.ofSeconds(60));
+    runningJobs.remove(job);
+  }
+
+  /**
+   * Runs a new generation over a preloaded backlog: events/s from the job running to the commit
+   * that accounts for the last event (ledger consumed = backlog, polled every 100 ms).
+   */
+  double drain(String suffix, String topic, long events) throws Exception {
+    String generation = "bench" + suffix + run;
+    String job = start(generation, jobArgs(generation, topic, "earliest"), null);
+    long t0 = System.nanoTime();
+    long deadline = t0 + Duration.ofMinutes(20).toNanos();
+    long consumed = 0;
+    try (Connection c = stack.admin()) {
+      while (consumed < events && System.nanoTime() < deadline && !stop.get()) {
+        consumed = Audit.ledgerTotals(c, generation).consumed();
+        Thread.sleep(100);
+      }
+    }
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    cancel(job);
+    if (consumed < events) {
+      throw new IOException(
+          "generation " + generation + " accounted for only " + consumed + " of " + events);
+    }
+    log("%s: %,d events committed in %.1f s", generation, events, seconds);
+    return events / seconds;
+  }
+
+  /** now − complete_through of a generation, in seconds; NaN before its first commit. */
+  private static double staleness(Connection c, String generation) throws Exception {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT complete_through_ms FROM tally.generation_freshness WHERE generation = ?")) {
+      ps.setString(1, generation);
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next() || rs.getObject(1) == null) {
+          return Double.NaN;
+        }
+        return (System.currentTimeMillis() - rs.getLong(1)) / 1000.0;
+      }
+    }
+  }
+
+  private List<Row> freshnessAndRecovery(String topic, double rate, Duration steady)
+      throws Exception {
+    String generation = "benchf" + run;
+    String job =
+        start(
+            generation,
+            jobArgs(generation, topic, "timestamp:" + System.currentTimeMillis()),
+            null);
+    TrafficGenerator live = new TrafficGenerator(3, Instant.now(), rate, 5000);
+    AtomicLong newestSent = new AtomicLong(Long.MIN_VALUE);
+    AtomicBoolean producing = new AtomicBoolean(true);
+    Thread producer =
+        new Thread(() -> sendLive(topic, live, rate, producing, newestSent), "bench-live-traffic");
+    producer.setDaemon(true);
+    producer.start();
+    log(
+        "live traffic at %,.0f events/s (half the sustained rate) into generation %s",
+        rate, generation);
+    List<Row> rows = new ArrayList<>();
+    try (Connection c = stack.admin()) {
+      Thread.sleep(10_000); // warm-up: first checkpoints, caches
+      List<Double> samples = new ArrayList<>();
+      List<Double> lags = new ArrayList<>();
+      long ooo =
+          IngestionJob.settings(new org.apache.flink.configuration.Configuration())
+              .maxOutOfOrderness()
+              .toMillis();
+      long end = System.nanoTime() + steady.toNanos();
+      while (System.nanoTime() < end && !stop.get()) {
+        long best = newestSent.get() - ooo; // the watermark of everything sent so far
+        double s = staleness(c, generation);
+        if (!Double.isNaN(s)) {
+          samples.add(s);
+          lags.add(Math.max(0, (best - (System.currentTimeMillis() - s * 1000)) / 1000.0));
+        }
+        Thread.sleep(250);
+      }
+      Collections.sort(samples);
+      Collections.sort(lags);
+      double p50 = percentile(samples, 0.50);
+      double p99 = percentile(samples, 0.99);
+      double lag99 = percentile(lags, 0.99);
+      double budget = CHECKPOINT_INTERVAL.toSeconds() + 2;
+      log(
+          "freshness: %d samples, staleness p50 %.2f s, p99 %.2f s; lag behind sent p99 %.2f s",
+          samples.size(), p50, p99, lag99);
+      rows.add(
+          new Row(
+              "4. freshness at half rate: staleness (now − complete_through) p50 / p99",
+              String.format("%.2f s / %.2f s", p50, p99),
+              "",
+              null));
+      rows.add(
+          new Row(
+              "   committed watermark behind the watermark of all events sent: p50 / p99",
+              String.format("%.2f s / %.2f s", percentile(lags, 0.5), lag99),
+              String.format("p99 ≤ %.0f s (checkpoint interval + 2 s)", budget),
+              lag99 <= budget));
+
+      log("kill -9 of the TaskManager under load");
+      long killed = System.nanoTime();
+      stack.killAndRestartTaskManager();
+      double recovered = Double.NaN;
+      long deadline = killed + Duration.ofMinutes(3).toNanos();
+      boolean wentStale = false;
+      while (System.nanoTime() < deadline && !stop.get()) {
+        double s = staleness(c, generation);
+        if (s > p99) {
+          wentStale = true;
+        } else if (wentStale && !Double.isNaN(s)) {
+          recovered = (System.nanoTime() - killed) / 1e9;
+          break;
+        }
+        Thread.sleep(250);
+      }
+      log("recovered to the steady-state p99 after %.1f s", recovered);
+      rows.add(
+          new Row(
+              "5. recovery: TaskManager kill -9 → staleness back within p99",
+              String.format("%.1f s", recovered),
+              "≤ 30 s",
+              recovered <= 30));
+    } finally {
+      producing.set(false);
+      producer.join(10_000);
+      cancel(job);
+    }
+    return rows;
+  }
+
+  /** Sends live traffic at {@code rate} until {@code producing} is cleared. */
+  private void sendLive(
+      String topic,
+      TrafficGenerator generator,
+      double rate,
+      AtomicBoolean producing,
+      AtomicLong newestSent) {
+    try (TrafficProducer p = new TrafficProducer(stack.layout().kafkaBootstrap(), topic)) {
+      long t0 = System.nanoTime();
+      for (long n = 1; producing.get() && !stop.get(); n++) {
+        GeneratedEvent e = generator.next();
+        p.send(e);
+        if (e.kind() != GeneratedEvent.Kind.INVALID) {
+          newestSent.accumulateAndGet(e.timestampMillis(), Math::max);
+        }
+        long wait = t0 + (long) (n * 1e9 / rate) - System.nanoTime();
+        if (wait > 0) {
+          java.util.concurrent.locks.LockSupport.parkNanos(wait);
+        }
+      }
+    }
+  }
+
+  static double percentile(List<Double> sorted, double q) {
+    if (sorted.isEmpty()) {
+      return Double.NaN;
+    }
+    int i = (int) Math.ceil(q * sorted.size()) - 1;
+    return sorted.get(Math.max(0, Math.min(sorted.size() - 1, i)));
+  }
+
+  private List<Row> savepointWithPersons(long persons, String topic) throws Exception {
+    Path dir = stack.layout().dir().resolve("bench").resolve(run);
+    Files.createDirectories(dir);
+    String bootstrapped = dir.resolve("persons-bootstrap").toUri().toString();
+    long t0 = System.nanoTime();
+    writePersons(persons, bootstrapped);
+    double bootstrapSeconds = (System.nanoTime() - t0) / 1e9;
+    log("bootstrapped %,d persons in %.1f s", persons, bootstrapSeconds);
+
+    String generation = "benchp" + run;
+    long r0 = System.nanoTime();
+    String job = start(generation, jobArgs(generation, topic, "latest"), bootstrapped);
+    long baseline = flink.lastCompletedCheckpoint(job);
+    while (flink.lastCompletedCheckpoint(job) <= baseline && !stop.get()) {
+      Thread.sleep(100);
+    }
+    double restoreSeconds = (System.nanoTime() - r0) / 1e9;
+    log("restored %,d persons and completed a checkpoint in %.1f s", persons, restoreSeconds);
+
+    long s0 = System.nanoTime();
+    String savepoint =
+        new SavepointOperations(flink, out, Duration.ofMinutes(10))
+            .savepoint(job, dir.resolve("savepoints").toUri().toString());
+    double takeSeconds = (System.nanoTime() - s0) / 1e9;
+    long bytes = sizeOf(Path.of(java.net.URI.create(savepoint)));
+    log("savepoint of %,d persons: %.1f s, %,d bytes", persons, takeSeconds, bytes);
+    cancel(job);
+    String label = String.format("%,d persons", persons);
+    return List.of(
+        new Row(
+            "6. savepoint with " + label + ": take / size",
+            String.format("%.1f s / %.1f MB", takeSeconds, bytes / 1e6),
+            "",
+            null),
+        new Row(
+            "   restore (submit → running → first checkpoint)",
+            String.format("%.1f s", restoreSeconds),
+            "",
+            null),
+        new Row(
+            "   bootstrap-persons into a new savepoint (State Processor API)",
+            String.format("%.1f s", bootstrapSeconds),
+            "",
+            null));
+  }
+
+  /** Writes {@code persons} synthetic persons (10 projects) as the enrich operator's state. */
+  static void writePersons(long persons, String path) throws Exception {
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+    env.setParallelism(2);
+    PersonsSavepoint.write(
+        env,
+        env.fromSequence(1, persons)
+            .map(
+                i -> {
+                  String project = "bench" + (i % 10);
+                  String distinctId = "user-" + i;
+                  return Tuple2.of(
+                      project,
+                      PersonState.newBuilder()
+                          .setPersonId(PersonIds.personId(project, distinctId))
+                          .setProperties("{\"plan\":\"free\",\"first_seen\":\"2026-11-01\"}")
+                          .setDistinctIds(List.of(distinctId))
+                          .setIsIdentified(false)
+                          .setCreatedAt(1_700_000_000_000L)
+                          .build());
+                })
+            .returns(PersonsSavepoint.PROJECT_PERSON),
+        TallyTopology.Uids.ENRICH,
+        PersonsSavepoint.DEFAULT_MAX_PARALLELISM,
+        path);
+    env.execute("tally bench: bootstrap persons");
+  }
+
+  private static long sizeOf(Path dir) throws IOException {
+    try (Stream<Path> files = Files.walk(dir)) {
+      return files.filter(Files::isRegularFile).mapToLong(f -> f.toFile().length()).sum();
+    }
+  }
+}

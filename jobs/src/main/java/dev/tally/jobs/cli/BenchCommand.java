@@ -1,0 +1,140 @@
+package dev.tally.jobs.cli;
+
+import dev.tally.jobs.bench.Bench;
+import dev.tally.jobs.bench.PerformanceReport;
+import dev.tally.jobs.demo.JobSubmission;
+import dev.tally.jobs.stack.LocalStack;
+import dev.tally.jobs.stack.StackLayout;
+import dev.tally.savepoints.FlinkRest;
+import dev.tally.savepoints.HttpFlinkRest;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicBoolean;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(
+    name = "bench",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Measure the pipeline on the local stack in one run and write the table to",
+      "docs/performance.md: the machine's ceiling (plain Kafka consumer + Avro decode), the full",
+      "job draining the same backlog, the same under skew, freshness at half the sustained rate,",
+      "recovery after kill -9 of the TaskManager, and savepoint take/restore with many persons.",
+      "Results are ratios of numbers measured in the same run."
+    })
+public final class BenchCommand implements Callable<Integer> {
+  @Mixin StackOptions stackOptions;
+
+  @Option(
+      names = "--events",
+      paramLabel = "N",
+      defaultValue = "1000000",
+      description = "backlog per drain phase (default ${DEFAULT-VALUE}; ignored with --quick)")
+  long events;
+
+  @Option(
+      names = "--quick",
+      description = "a reduced run (100,000 events, 100,000 persons) in about 3 minutes")
+  boolean quick;
+
+  @Option(
+      names = "--report",
+      paramLabel = "FILE",
+      description = "where to write the table (default docs/performance.md)")
+  Path report;
+
+  @Option(
+      names = "--phases",
+      paramLabel = "P,…",
+      split = ",",
+      description =
+          "only these phases: ceiling, pipeline, skew, freshness (with recovery), savepoint"
+              + " (default: all)")
+  List<String> phases;
+
+  @Option(names = "--keep", description = "leave the stack running at the end")
+  boolean keep;
+
+  @Override
+  public Integer call() throws Exception {
+    if (!quick && events < 10_000) {
+      throw new UserFacingErrors.UsageError("--events must be at least 10000");
+    }
+    java.util.Set<String> selected =
+        new java.util.LinkedHashSet<>(phases != null ? phases : Bench.Plan.PHASES);
+    for (String p : selected) {
+      if (!Bench.Plan.PHASES.contains(p)) {
+        throw new UserFacingErrors.UsageError(
+            "--phases: unknown phase '"
+                + p
+                + "' (known: "
+                + String.join(", ", Bench.Plan.PHASES)
+                + ")");
+      }
+    }
+    Bench.Plan plan = quick ? Bench.Plan.quick(selected) : Bench.Plan.full(events, selected);
+    StackLayout saved = StackLayout.load(stackOptions.stackDir());
+    LocalStack stack =
+        new LocalStack(
+            saved != null ? saved : stackOptions.layoutForUp(), StackOptions.home(), System.out);
+    boolean startedStack = !stack.isUp();
+    if (startedStack) {
+      System.out.println("starting the local stack …");
+      try {
+        stack.up();
+      } catch (LocalStack.PortTakenException e) {
+        throw new UserFacingErrors.UsageError(e.getMessage());
+      }
+    }
+    FlinkRest flink = new HttpFlinkRest(stack.layout().flinkRestUrl(), Duration.ofSeconds(30));
+    AtomicBoolean stop = new AtomicBoolean();
+    Bench bench =
+        new Bench(stack, flink, System.out, stop, JobSubmission.jobJar(StackOptions.home()));
+    Thread hook =
+        new Thread(
+            () -> {
+              stop.set(true);
+              cleanUp(stack, flink, bench, startedStack);
+            },
+            "tally-bench-cleanup");
+    Runtime.getRuntime().addShutdownHook(hook);
+    try {
+      List<Bench.Row> rows = bench.run(plan);
+      System.out.println();
+      System.out.print(PerformanceReport.text(rows));
+      Path file = report != null ? report : StackOptions.home().resolve("docs/performance.md");
+      PerformanceReport.write(file, PerformanceReport.markdown(rows, plan, quick));
+      System.out.println("\nwritten to " + file);
+      return rows.stream().allMatch(r -> r.met() == null || r.met()) ? 0 : 1;
+    } finally {
+      if (!stop.get()) {
+        Runtime.getRuntime().removeShutdownHook(hook);
+        cleanUp(stack, flink, bench, startedStack);
+      }
+    }
+  }
+
+  private void cleanUp(LocalStack stack, FlinkRest flink, Bench bench, boolean startedStack) {
+    try {
+      for (String job : bench.runningJobs()) {
+        flink.cancel(job);
+        JobSubmission.awaitTerminal(flink, job, Duration.ofSeconds(30));
+      }
+      try (Connection admin = stack.admin()) {
+        for (String generation : bench.generations()) {
+          JobSubmission.rollBackAbandoned(admin, generation);
+        }
+      }
+      if (startedStack && !keep) {
+        System.out.println("stopped: " + String.join(", ", stack.down()));
+      }
+    } catch (Exception e) {
+      System.err.println("tally: bench cleanup failed: " + UserFacingErrors.describe(e));
+    }
+  }
+}
