@@ -92,6 +92,19 @@ public final class TallyTopology {
         key, aggregate, settings.bundleEvents(), PipelineSettings.MAX_BUNDLE_DELAY_MILLIS);
   }
 
+  /** The ledger entries of {@code producer}, pre-aggregated in its own task. */
+  private static DataStream<LedgerEntry> ledgerBundle(
+      SingleOutputStreamOperator<?> producer, PipelineSettings settings, String what) {
+    return producer
+        .getSideOutput(Tags.LEDGER)
+        .transform(
+            "pre-aggregate ledger of " + what,
+            TypeInformation.of(LedgerEntry.class),
+            bundled(settings, LedgerEntry::key, new Bundles.Ledger()))
+        .uid(Uids.PRE_AGGREGATE_LEDGER + "-" + what)
+        .name("pre-aggregate ledger of " + what);
+  }
+
   private static String partitionOf(ParsedRecord position) {
     return position.topic + '\u0000' + position.partition;
   }
@@ -152,19 +165,13 @@ public final class TallyTopology {
             .uid(Uids.COUNT)
             .name("count events and persons");
 
+    // Ledger entries are bundled where they are produced (chained, before any shuffle).
     DataStream<TallyRow> ledger =
-        valid
-            .getSideOutput(Tags.LEDGER)
+        ledgerBundle(valid, settings, "route")
             .union(
-                unique.getSideOutput(Tags.LEDGER),
-                enriched.getSideOutput(Tags.LEDGER),
-                onTime.getSideOutput(Tags.LEDGER))
-            .transform(
-                "pre-aggregate ledger",
-                TypeInformation.of(LedgerEntry.class),
-                bundled(settings, LedgerEntry::key, new Bundles.Ledger()))
-            .uid(Uids.PRE_AGGREGATE_LEDGER)
-            .name("pre-aggregate ledger")
+                ledgerBundle(unique, settings, "dedup"),
+                ledgerBundle(enriched, settings, "enrich"),
+                ledgerBundle(onTime, settings, "lateness"))
             .keyBy(e -> e.key(), Types.STRING)
             .process(new SumLedger())
             .uid(Uids.LEDGER)

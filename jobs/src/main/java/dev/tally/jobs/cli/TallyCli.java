@@ -17,6 +17,8 @@ import picocli.CommandLine.Command;
       AuditCommand.class,
       DrillCommand.class,
       BenchCommand.class,
+      InspectCommand.class,
+      BootstrapPersonsCommand.class,
       FreshnessCommand.class,
       ExportCommand.class,
       JobCommands.Jobs.class,

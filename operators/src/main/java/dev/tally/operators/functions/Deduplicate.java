@@ -31,8 +31,11 @@ public class Deduplicate extends KeyedProcessFunction<String, ValidEvent, ValidE
     this.retention = retention;
   }
 
-  @Override
-  public void open(OpenContext openContext) {
+  /**
+   * The uuids seen per project (lower-cased), expiring {@code retention} after they were written
+   * ({@code null}: never). Part of the savepoint contract: the savepoint tooling reads it.
+   */
+  public static MapStateDescriptor<String, Boolean> seenDescriptor(Duration retention) {
     MapStateDescriptor<String, Boolean> descriptor =
         new MapStateDescriptor<>("seen-uuids", Types.STRING, Types.BOOLEAN);
     if (retention != null) {
@@ -44,7 +47,12 @@ public class Deduplicate extends KeyedProcessFunction<String, ValidEvent, ValidE
               .cleanupInRocksdbCompactFilter(1000)
               .build());
     }
-    seen = getRuntimeContext().getMapState(descriptor);
+    return descriptor;
+  }
+
+  @Override
+  public void open(OpenContext openContext) {
+    seen = getRuntimeContext().getMapState(seenDescriptor(retention));
     duplicates = getRuntimeContext().getMetricGroup().counter("tallyDuplicates");
   }
 

@@ -47,7 +47,7 @@ public final class EventValidator {
   }
 
   /** {@code [A-Za-z0-9][A-Za-z0-9_-]{0,63}}. */
-  static boolean isProject(String s) {
+  public static boolean isProject(String s) {
     int n = s.length();
     if (n < 1 || n > 64) {
       return false;

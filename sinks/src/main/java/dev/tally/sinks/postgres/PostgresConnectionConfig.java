@@ -6,7 +6,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.util.Properties;
 
@@ -23,6 +22,8 @@ import java.util.Properties;
 public record PostgresConnectionConfig(
     String jdbcUrl, String user, String passwordEnv, String passwordFile) implements Serializable {
 
+  private static final java.sql.Driver DRIVER = new org.postgresql.Driver();
+
   public Connection open() throws SQLException {
     Properties props = new Properties();
     props.setProperty("user", user);
@@ -33,7 +34,14 @@ public record PostgresConnectionConfig(
     props.setProperty("ApplicationName", "tally");
     props.setProperty("connectTimeout", "10");
     props.setProperty("tcpKeepAlive", "true");
-    return DriverManager.getConnection(jdbcUrl, props);
+    // The driver directly, not DriverManager: on a session cluster DriverManager only knows the
+    // driver as registered by the first job's class loader, so a later job (a restart, the next
+    // generation) failed with "No suitable driver" (seen in ./tally bench).
+    Connection c = DRIVER.connect(jdbcUrl, props);
+    if (c == null) {
+      throw new SQLException("not a PostgreSQL JDBC URL: " + jdbcUrl);
+    }
+    return c;
   }
 
   private String password() {
