@@ -7,6 +7,7 @@ import dev.tally.avro.EnrichedEvent;
 import dev.tally.avro.RawEvent;
 import dev.tally.jobs.cli.TallyCli;
 import dev.tally.savepoints.SavepointInspection;
+import dev.tally.sinks.PostgresForTests;
 import dev.tally.sinks.kafka.AvroCodec;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -101,5 +102,55 @@ class BootstrapPersonsIT extends EndToEndTest {
     assertThat(TallyCli.execute("inspect", stopped, "--person", "acme:anon-9")).isZero();
     assertThat(TallyCli.execute("inspect", stopped, "--person", "acme:nobody")).isEqualTo(1);
     assertThat(TallyCli.execute("inspect", tmp.resolve("nothing-here").toString())).isEqualTo(2);
+  }
+
+  @Test
+  void shouldBootstrapFromAPostgresTableThroughJdbc() throws Exception {
+    try (java.sql.Connection c = postgres.admin();
+        java.sql.Statement st = c.createStatement()) {
+      st.execute(
+          "CREATE TABLE legacy_persons (project text, person_id text, distinct_ids text[],"
+              + " properties jsonb, is_identified boolean)");
+      st.execute(
+          "INSERT INTO legacy_persons VALUES"
+              + " ('acme', 'p-1', ARRAY['u-1','a-1'], '{\"plan\": \"pro\"}', true),"
+              + " ('acme', '', ARRAY['u-2'], '{}', false),"
+              + " ('acme', 'p-3', ARRAY['u-3'], '[1]', false)");
+      st.execute("GRANT SELECT ON legacy_persons TO " + PostgresForTests.ANALYST_USER);
+    }
+    Path password = tmp.resolve("reader-password");
+    Files.writeString(password, PostgresForTests.PASSWORD);
+    Path savepoint = tmp.resolve("from-jdbc");
+
+    int exit =
+        TallyCli.execute(
+            "bootstrap-persons",
+            "--jdbc-url",
+            postgres.url(),
+            "--table",
+            "legacy_persons",
+            "--user",
+            PostgresForTests.ANALYST_USER,
+            "--password-file",
+            password.toString(),
+            "--out",
+            savepoint.toString());
+
+    assertThat(exit).as("the jsonb array is not an object: rejected").isEqualTo(1);
+    StreamExecutionEnvironment local = StreamExecutionEnvironment.getExecutionEnvironment();
+    List<org.apache.flink.api.java.tuple.Tuple2<String, dev.tally.avro.PersonState>> p1 =
+        SavepointInspection.person(
+            local, savepoint.toUri().toString(), TallyTopology.Uids.ENRICH, "acme", "a-1");
+    assertThat(p1).hasSize(1);
+    assertThat(p1.get(0).f1.getPersonId()).isEqualTo("p-1");
+    assertThat(p1.get(0).f1.getProperties()).isEqualTo("{\"plan\":\"pro\"}");
+    assertThat(
+            SavepointInspection.countPersons(
+                local, savepoint.toUri().toString(), TallyTopology.Uids.ENRICH))
+        .isEqualTo(2);
+    assertThat(
+            TallyCli.execute("bootstrap-persons", "--csv", "x.csv", "--out", savepoint.toString()))
+        .as("an existing output directory is refused")
+        .isEqualTo(2);
   }
 }
