@@ -1,0 +1,183 @@
+package dev.tally.jobs.k8s;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLParser;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Every FlinkDeployment under {@code k8s/} is valid against the CRD schema shipped in
+ * flink-kubernetes-operator-api 1.10.0 (its openAPIV3Schema: types, enums, required fields, and no
+ * unknown fields where the schema does not preserve them — the mistakes the API server would reject
+ * or, worse, silently drop).
+ */
+class K8sManifestsTest {
+  private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+  private static final Path K8S =
+      Path.of(System.getProperty("user.dir")).getParent().resolve("k8s");
+
+  @Test
+  void shouldValidateEveryFlinkDeploymentAgainstTheOperatorCrd() throws Exception {
+    JsonNode schema = crdSchema("flinkdeployments.flink.apache.org-v1.yml", "v1beta1");
+    List<Path> checked = new ArrayList<>();
+    for (Path file : manifests()) {
+      for (JsonNode doc : documents(file)) {
+        if (!"FlinkDeployment".equals(doc.path("kind").asText())) {
+          continue;
+        }
+        assertThat(doc.path("apiVersion").asText()).isEqualTo("flink.apache.org/v1beta1");
+        List<String> problems = new ArrayList<>();
+        validate(doc.path("spec"), schema.path("properties").path("spec"), "spec", problems);
+        // The one known difference: the 1.10.0 CRD predates Flink 2 (its flinkVersion enum ends
+        // at v1_20). The manifest must say v2_2 for a Flink 2.2 image, so it needs an operator
+        // release with Flink 2 support (k8s/README.md); everything else must validate.
+        assertThat(problems)
+            .as(file + " " + doc.path("metadata").path("name"))
+            .allSatisfy(
+                p -> assertThat(p).startsWith("spec.flinkVersion: 'v2_2' is not one of [v1_13"));
+        assertThat(doc.path("spec").path("flinkVersion").asText()).isEqualTo("v2_2");
+        checked.add(file);
+      }
+    }
+    assertThat(checked).as("FlinkDeployments found under k8s/").isNotEmpty();
+  }
+
+  @Test
+  void shouldRejectAMisspelledFieldAndAWrongType() throws Exception {
+    JsonNode schema = crdSchema("flinkdeployments.flink.apache.org-v1.yml", "v1beta1");
+    JsonNode spec =
+        YAML.readTree(
+            "flinkConfigurations: {a: b}\n"
+                + "job: {jarURI: local:///x.jar, upgradeMode: sometimes, parallelism: two}\n");
+    List<String> problems = new ArrayList<>();
+    validate(spec, schema.path("properties").path("spec"), "spec", problems);
+    assertThat(problems)
+        .anySatisfy(p -> assertThat(p).contains("spec.flinkConfigurations: unknown field"))
+        .anySatisfy(p -> assertThat(p).contains("spec.job.upgradeMode").contains("not one of"))
+        .anySatisfy(p -> assertThat(p).contains("spec.job.parallelism: expected integer"));
+  }
+
+  private static JsonNode crdSchema(String resource, String version) throws Exception {
+    try (InputStream in =
+        K8sManifestsTest.class
+            .getClassLoader()
+            .getResourceAsStream("META-INF/fabric8/" + resource)) {
+      assertThat(in).as(resource + " in flink-kubernetes-operator-api").isNotNull();
+      for (JsonNode v : YAML.readTree(in).path("spec").path("versions")) {
+        if (version.equals(v.path("name").asText())) {
+          return v.path("schema").path("openAPIV3Schema");
+        }
+      }
+    }
+    throw new AssertionError("no version " + version + " in " + resource);
+  }
+
+  private static List<Path> manifests() throws Exception {
+    try (Stream<Path> files = Files.walk(K8S)) {
+      return files.filter(f -> f.toString().matches(".*\\.ya?ml")).sorted().toList();
+    }
+  }
+
+  private static List<JsonNode> documents(Path file) throws Exception {
+    List<JsonNode> docs = new ArrayList<>();
+    try (YAMLParser parser = new YAMLFactory().createParser(file.toFile())) {
+      Iterator<JsonNode> it = YAML.readValues(parser, JsonNode.class);
+      it.forEachRemaining(
+          d -> {
+            if (d != null && !d.isNull() && !d.isMissingNode()) {
+              docs.add(d);
+            }
+          });
+    }
+    return docs;
+  }
+
+  /** A subset of OpenAPI v3 as Kubernetes structural schemas use it. */
+  static void validate(JsonNode value, JsonNode schema, String path, List<String> problems) {
+    if (schema.isMissingNode() || value.isNull()) {
+      return;
+    }
+    if (schema.path("x-kubernetes-int-or-string").asBoolean(false)) {
+      if (!value.isIntegralNumber() && !value.isTextual()) {
+        problems.add(path + ": expected integer or string");
+      }
+      return;
+    }
+    String type = schema.path("type").asText("");
+    switch (type) {
+      case "object" -> {
+        if (!value.isObject()) {
+          problems.add(path + ": expected object");
+          return;
+        }
+        JsonNode properties = schema.path("properties");
+        JsonNode additional = schema.path("additionalProperties");
+        boolean preserve = schema.path("x-kubernetes-preserve-unknown-fields").asBoolean(false);
+        for (Iterator<Map.Entry<String, JsonNode>> it = value.fields(); it.hasNext(); ) {
+          Map.Entry<String, JsonNode> f = it.next();
+          String child = path + "." + f.getKey();
+          if (properties.has(f.getKey())) {
+            validate(f.getValue(), properties.get(f.getKey()), child, problems);
+          } else if (additional.isObject()) {
+            validate(f.getValue(), additional, child, problems);
+          } else if (!preserve && !additional.asBoolean(false)) {
+            problems.add(child + ": unknown field");
+          }
+        }
+        for (JsonNode required : schema.path("required")) {
+          if (!value.has(required.asText())) {
+            problems.add(path + "." + required.asText() + ": required");
+          }
+        }
+      }
+      case "array" -> {
+        if (!value.isArray()) {
+          problems.add(path + ": expected array");
+          return;
+        }
+        int i = 0;
+        for (JsonNode item : value) {
+          validate(item, schema.path("items"), path + "[" + i++ + "]", problems);
+        }
+      }
+      case "string" -> {
+        if (!value.isTextual()) {
+          problems.add(path + ": expected string");
+        } else if (schema.has("enum")) {
+          List<String> allowed = new ArrayList<>();
+          schema.get("enum").forEach(e -> allowed.add(e.asText()));
+          if (!allowed.contains(value.asText())) {
+            problems.add(path + ": '" + value.asText() + "' is not one of " + allowed);
+          }
+        }
+      }
+      case "integer" -> {
+        if (!value.isIntegralNumber()) {
+          problems.add(path + ": expected integer");
+        }
+      }
+      case "number" -> {
+        if (!value.isNumber()) {
+          problems.add(path + ": expected number");
+        }
+      }
+      case "boolean" -> {
+        if (!value.isBoolean()) {
+          problems.add(path + ": expected boolean");
+        }
+      }
+      default -> {}
+    }
+  }
+}
