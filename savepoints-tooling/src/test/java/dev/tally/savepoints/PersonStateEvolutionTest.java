@@ -113,6 +113,41 @@ class PersonStateEvolutionTest {
         .hasStackTraceContaining("must not be incompatible");
   }
 
+  @Test
+  void shouldRefuseAnIncompatibleChangeInTheRestoreCheck() throws Exception {
+    Path evolved =
+        compiledPersonState(
+            evolvedSchema("{\"name\": \"country\", \"type\": \"string\"}"), "check-no-default");
+    Process p =
+        new ProcessBuilder(
+                ProcessHandle.current().info().command().orElse("java"),
+                "-cp",
+                evolved + File.pathSeparator + classpath(),
+                RestoreCheck.class.getName(),
+                savepoint,
+                UID)
+            .redirectErrorStream(true)
+            .start();
+    String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor()).as(output).isEqualTo(1);
+    assertThat(output).contains("PROBLEM persons state of enrich-persons does not restore");
+
+    Path compatible = compiledPersonState(evolvedSchema(ADDED_FIELD), "check-with-default");
+    Process ok =
+        new ProcessBuilder(
+                ProcessHandle.current().info().command().orElse("java"),
+                "-cp",
+                compatible + File.pathSeparator + classpath(),
+                RestoreCheck.class.getName(),
+                savepoint,
+                UID)
+            .redirectErrorStream(true)
+            .start();
+    String okOutput = new String(ok.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(ok.waitFor()).as(okOutput).isZero();
+    assertThat(okOutput).doesNotContain("PROBLEM");
+  }
+
   /** Today's PersonState schema with one more field at the end. */
   private static Schema evolvedSchema(String fieldJson) {
     String today = PersonState.getClassSchema().toString();

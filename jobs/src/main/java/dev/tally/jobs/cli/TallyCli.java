@@ -18,6 +18,8 @@ import picocli.CommandLine.Command;
       DrillCommand.class,
       BenchCommand.class,
       InspectCommand.class,
+      CheckCommand.class,
+      UpgradeCommand.class,
       BootstrapPersonsCommand.class,
       FreshnessCommand.class,
       ExportCommand.class,

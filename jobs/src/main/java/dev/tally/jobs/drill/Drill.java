@@ -179,6 +179,24 @@ public final class Drill {
         awaitPrepared();
         stack.killAndRestartTaskManager();
       }
+      case UPGRADE_IN_PLACE -> {
+        var result =
+            new dev.tally.jobs.upgrade.InPlaceUpgrade(flink, out)
+                .run(
+                    jobId,
+                    jobJar,
+                    jobJar,
+                    jobArgs,
+                    stack.layout().dir().resolve("flink/savepoints").toUri().toString(),
+                    Duration.ofSeconds(60));
+        if (!result.upgraded()) {
+          throw new IllegalStateException("upgrade failed: " + result.problems());
+        }
+        jobId = result.jobId();
+        log(
+            "upgraded in place: job %s runs generation %s from %s",
+            jobId, generation, result.savepoint());
+      }
     }
     log("%s done; the job recovers on its own", fault.cliName);
   }

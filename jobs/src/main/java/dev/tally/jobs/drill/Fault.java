@@ -14,7 +14,11 @@ public enum Fault {
   CHECKPOINT_FAILURE(
       "checkpoint-failure", "freeze the TaskManager (SIGSTOP) past the checkpoint timeout"),
   CRASH_AFTER_PREPARE(
-      "crash-after-prepare", "kill -9 the TaskManager while a PREPAREd transaction awaits COMMIT");
+      "crash-after-prepare", "kill -9 the TaskManager while a PREPAREd transaction awaits COMMIT"),
+  UPGRADE_IN_PLACE(
+      "upgrade-in-place",
+      "upgrade the running generation in place: savepoint, check, stop-with-savepoint, start the"
+          + " job jar from it");
 
   public final String cliName;
   public final String description;

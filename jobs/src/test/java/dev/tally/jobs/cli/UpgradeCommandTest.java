@@ -1,0 +1,39 @@
+package dev.tally.jobs.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** User mistakes of {@code tally upgrade} and {@code tally check}: one line, exit 2, no trace. */
+class UpgradeCommandTest {
+  @TempDir Path tmp;
+
+  private static String runErr(String... args) {
+    PrintStream err = System.err;
+    ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+    System.setErr(new PrintStream(buffer, true, StandardCharsets.UTF_8));
+    try {
+      assertThat(TallyCli.execute(args)).isEqualTo(2);
+    } finally {
+      System.setErr(err);
+    }
+    return buffer.toString(StandardCharsets.UTF_8);
+  }
+
+  @Test
+  void shouldRefuseBlueGreenAndMissingJarsInOneLine() throws Exception {
+    Path jar = Files.createFile(tmp.resolve("new.jar"));
+    String blueGreen =
+        runErr("upgrade", "--job", "abc", "--jar", jar.toString(), "--strategy", "blue-green");
+    assertThat(blueGreen).contains("only in-place is built").doesNotContain("\tat ");
+    String missing = runErr("upgrade", "--job", "abc", "--jar", tmp.resolve("nope.jar").toString());
+    assertThat(missing).contains("no such jar").doesNotContain("\tat ");
+    assertThat(missing.strip().lines()).hasSize(1);
+  }
+}
