@@ -117,15 +117,21 @@ public final class IngestionJob {
 
   public static KafkaSource<ParsedRecord> source(
       Configuration config, KafkaRecordDeserializationSchema<ParsedRecord> deserializer) {
-    return KafkaSource.<ParsedRecord>builder()
-        .setBootstrapServers(config.get(JobOptions.KAFKA_BOOTSTRAP))
-        .setTopics(config.get(JobOptions.TOPIC_RAW))
-        .setGroupId("tally-" + config.get(JobOptions.GENERATION))
-        .setStartingOffsets(startingOffsets(config.get(JobOptions.STARTING_OFFSETS)))
-        .setDeserializer(deserializer)
-        .setProperty("isolation.level", "read_committed")
-        .setProperty("commit.offsets.on.checkpoint", "true")
-        .build();
+    var builder =
+        KafkaSource.<ParsedRecord>builder()
+            .setBootstrapServers(config.get(JobOptions.KAFKA_BOOTSTRAP))
+            .setTopics(config.get(JobOptions.TOPIC_RAW))
+            .setGroupId("tally-" + config.get(JobOptions.GENERATION))
+            .setStartingOffsets(startingOffsets(config.get(JobOptions.STARTING_OFFSETS)))
+            .setDeserializer(deserializer)
+            .setProperty("isolation.level", "read_committed")
+            .setProperty("commit.offsets.on.checkpoint", "true");
+    String stopping = config.get(JobOptions.STOPPING_OFFSETS);
+    if (stopping != null) {
+      builder.setBounded(
+          "latest".equals(stopping) ? OffsetsInitializer.latest() : startingOffsets(stopping));
+    }
+    return builder.build();
   }
 
   /** Kafka transactional sinks for enriched, dead-letter and late; the PostgreSQL 2PC sink. */

@@ -56,6 +56,15 @@ public final class JobOptions {
           .withDescription(
               "Where a generation without state starts reading: earliest, latest or timestamp:<epoch-ms>. A restore always continues from its checkpoint.");
 
+  public static final ConfigOption<String> STOPPING_OFFSETS =
+      key("tally.source.stopping-offsets")
+          .stringType()
+          .noDefaultValue()
+          .withDescription(
+              "Optional: makes the source bounded (a backfill): latest, or timestamp:<epoch-ms>"
+                  + " of the Kafka record timestamps (exclusive). The job finishes, committing"
+                  + " everything, when every partition reached it.");
+
   public static final ConfigOption<Duration> KAFKA_TRANSACTION_TIMEOUT =
       key("tally.kafka.transaction-timeout")
           .durationType()

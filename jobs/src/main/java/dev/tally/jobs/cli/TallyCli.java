@@ -20,6 +20,7 @@ import picocli.CommandLine.Command;
       InspectCommand.class,
       CheckCommand.class,
       UpgradeCommand.class,
+      BackfillCommand.class,
       BootstrapPersonsCommand.class,
       FreshnessCommand.class,
       ExportCommand.class,

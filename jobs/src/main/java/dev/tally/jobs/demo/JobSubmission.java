@@ -36,6 +36,29 @@ public final class JobSubmission {
    * Registers the generation with its settings and flips the analyst views to it, in one
    * transaction.
    */
+  /** Makes {@code generation} the one analysts see (it must be registered), in one statement. */
+  public static void flipTo(Connection admin, String generation) throws Exception {
+    try (PreparedStatement a =
+        admin.prepareStatement(
+            "INSERT INTO tally.active_generation (singleton, generation)"
+                + " SELECT true, generation FROM tally.generations WHERE generation = ?"
+                + " ON CONFLICT (singleton) DO UPDATE SET generation = EXCLUDED.generation, switched_at = now()")) {
+      a.setString(1, generation);
+      if (a.executeUpdate() != 1) {
+        throw new IllegalStateException("generation " + generation + " is not registered");
+      }
+    }
+  }
+
+  /** The generation analysts see now, or null. */
+  public static String activeGeneration(Connection admin) throws Exception {
+    try (PreparedStatement ps =
+            admin.prepareStatement("SELECT generation FROM tally.active_generation");
+        var rs = ps.executeQuery()) {
+      return rs.next() ? rs.getString(1) : null;
+    }
+  }
+
   public static void activateGeneration(
       Connection admin, String generation, List<String> breakdowns) throws Exception {
     admin.setAutoCommit(false);

@@ -2,7 +2,6 @@ package dev.tally.jobs.drill;
 
 import dev.tally.jobs.audit.Audit;
 import dev.tally.jobs.audit.KafkaCounts;
-import dev.tally.jobs.demo.Dashboard;
 import dev.tally.jobs.demo.JobSubmission;
 import dev.tally.jobs.demo.Topics;
 import dev.tally.jobs.demo.TrafficProducer;
@@ -54,6 +53,40 @@ public final class Drill {
   private List<String> jobArgs;
 
   private boolean jobStopped;
+  private Instant backfillFrom;
+
+  /**
+   * Recounts everything this drill sent as a bounded backfill generation, which is audited and
+   * flipped in, then checked like the live generation.
+   */
+  private boolean backfillAndVerify(long events) throws Exception {
+    String backfillGeneration = generation + "b";
+    log("backfill: recount the whole run as generation %s", backfillGeneration);
+    var result =
+        new dev.tally.jobs.upgrade.Backfill(flink, stack::admin, out)
+            .run(
+                jobJar,
+                JobSubmission.programArgs(
+                    stack.layout(), backfillGeneration, CHECKPOINT_INTERVAL, "earliest"),
+                new dev.tally.jobs.upgrade.Backfill.Range(
+                    backfillGeneration,
+                    backfillFrom,
+                    Instant.now().plusSeconds(1),
+                    stack.layout().kafkaBootstrap(),
+                    Topics.RAW,
+                    Topics.ENRICHED,
+                    Topics.DEAD_LETTER),
+                true,
+                Duration.ofMinutes(5));
+    if (!result.flipped()) {
+      log("BACKFILL NOT FLIPPED: %s", result.problems());
+      return false;
+    }
+    try (Connection c = stack.admin()) {
+      log("backfill flipped in; active generation is now %s", JobSubmission.activeGeneration(c));
+    }
+    return verify(events, backfillGeneration);
+  }
 
   public Drill(LocalStack stack, FlinkRest flink, PrintStream out, AtomicBoolean stop) {
     this.stack = stack;
@@ -75,7 +108,12 @@ public final class Drill {
     out.printf("[t+%5.1fs] %s%n", (System.nanoTime() - started) / 1e9, String.format(format, args));
   }
 
-  public boolean run(List<Fault> faults, long events, Path jobJar) throws Exception {
+  public boolean run(List<Fault> allFaults, long events, Path jobJar) throws Exception {
+    // A backfill is not injected while traffic flows: it recounts the whole run afterwards.
+    boolean backfill = allFaults.contains(Fault.BACKFILL);
+    List<Fault> faults = allFaults.stream().filter(f -> f != Fault.BACKFILL).toList();
+    Instant drillStart = Instant.now();
+    this.backfillFrom = drillStart.minusSeconds(1);
     this.jobJar = jobJar;
     StackLayout layout = stack.layout();
     Topics.ensure(layout.kafkaBootstrap(), 2);
@@ -132,7 +170,11 @@ public final class Drill {
       log("NOT all events were accounted for within 5 minutes");
     }
     stopWithSavepoint();
-    return verify(events);
+    boolean ok = verify(events, generation);
+    if (backfill && !stop.get()) {
+      ok &= backfillAndVerify(events);
+    }
+    return ok;
   }
 
   private boolean awaitConsumed(long target, Duration timeout) throws Exception {
@@ -244,13 +286,13 @@ public final class Drill {
     throw new IllegalStateException("stop-with-savepoint did not finish within 2 minutes");
   }
 
-  private boolean verify(long events) throws Exception {
+  private boolean verify(long events, String generation) throws Exception {
     List<GeneratedEvent> all = new ArrayList<>(sent);
     long valid = all.stream().filter(e -> e.kind() == GeneratedEvent.Kind.VALID).count();
     List<String[]> results = new ArrayList<>();
     boolean ok = true;
     try (Connection c = stack.admin()) {
-      Dashboard.Ledger ledger = Dashboard.ledger(c);
+      Audit.LedgerTotals ledger = Audit.ledgerTotals(c, generation);
       Map<String, String> expected = ExpectedCounts.eventCounts(all);
       Map<String, String> actual = ExpectedCounts.committed(c, generation);
       long differing =

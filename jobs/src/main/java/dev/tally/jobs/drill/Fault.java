@@ -18,7 +18,10 @@ public enum Fault {
   UPGRADE_IN_PLACE(
       "upgrade-in-place",
       "upgrade the running generation in place: savepoint, check, stop-with-savepoint, start the"
-          + " job jar from it");
+          + " job jar from it"),
+  BACKFILL(
+      "backfill",
+      "after the run, recount it as a bounded backfill generation, audit it and flip it in");
 
   public final String cliName;
   public final String description;

@@ -1,0 +1,116 @@
+package dev.tally.jobs.cli;
+
+import dev.tally.jobs.demo.JobSubmission;
+import dev.tally.jobs.demo.Topics;
+import dev.tally.jobs.stack.LocalStack;
+import dev.tally.jobs.upgrade.Backfill;
+import dev.tally.sinks.postgres.TransactionIds;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(
+    name = "backfill",
+    mixinStandardHelpOptions = true,
+    description =
+        "Recount a range of the raw topic (Kafka record timestamps [--from, --to)) as a new,"
+            + " bounded generation on the local stack; when it finishes, audit it and only then"
+            + " flip analysts to it. A failed, unfinished, empty or unbalanced backfill is"
+            + " reported (exit 1) and never flipped.")
+public final class BackfillCommand implements Callable<Integer> {
+  @Mixin JobCommands.Cluster cluster;
+
+  @Option(
+      names = "--from",
+      required = true,
+      paramLabel = "INSTANT",
+      description = "e.g. 2026-11-23T00:00:00Z")
+  String from;
+
+  @Option(names = "--to", required = true, paramLabel = "INSTANT", description = "exclusive")
+  String to;
+
+  @Option(
+      names = "--generation",
+      required = true,
+      paramLabel = "G",
+      description = "[a-z0-9]{1,20}, new")
+  String generation;
+
+  @Option(names = "--no-flip", description = "audit only; leave the active generation as it is")
+  boolean noFlip;
+
+  @Option(names = "--jar", paramLabel = "JAR", description = "job jar (default: jobs/target)")
+  Path jar;
+
+  @Option(
+      names = "--deadline",
+      converter = Durations.class,
+      defaultValue = "30m",
+      paramLabel = "DURATION",
+      description = "longest the backfill may run (default ${DEFAULT-VALUE})")
+  Duration deadline;
+
+  @Override
+  public Integer call() throws Exception {
+    Instant start;
+    Instant end;
+    try {
+      start = Instant.parse(from);
+      end = Instant.parse(to);
+    } catch (DateTimeParseException e) {
+      throw new UserFacingErrors.UsageError(
+          "--from/--to must be instants like 2026-11-23T00:00:00Z");
+    }
+    if (!start.isBefore(end)) {
+      throw new UserFacingErrors.UsageError("--from must be before --to");
+    }
+    try {
+      TransactionIds.validateName("generation", generation);
+    } catch (IllegalArgumentException e) {
+      throw new UserFacingErrors.UsageError("--generation: " + e.getMessage());
+    }
+    LocalStack stack = cluster.stack.existingStack();
+    try (var c = stack.admin();
+        var ps = c.prepareStatement("SELECT 1 FROM tally.generations WHERE generation = ?")) {
+      ps.setString(1, generation);
+      if (ps.executeQuery().next()) {
+        throw new UserFacingErrors.UsageError("generation " + generation + " already exists");
+      }
+    }
+    Path jobJar = jar != null ? jar : JobSubmission.jobJar(StackOptions.home());
+    List<String> args =
+        JobSubmission.programArgs(stack.layout(), generation, Duration.ofSeconds(2), "earliest");
+    Backfill.Result r =
+        new Backfill(cluster.flink(), stack::admin, System.out)
+            .run(
+                jobJar,
+                args,
+                new Backfill.Range(
+                    generation,
+                    start,
+                    end,
+                    stack.layout().kafkaBootstrap(),
+                    Topics.RAW,
+                    Topics.ENRICHED,
+                    Topics.DEAD_LETTER),
+                !noFlip,
+                deadline);
+    if (r.problems().isEmpty()) {
+      System.out.println(
+          r.flipped()
+              ? "backfill " + generation + " is complete, audited and active"
+              : "backfill " + generation + " is complete and audited (not flipped: --no-flip)");
+      return 0;
+    }
+    System.out.println("BACKFILL " + generation + " NOT FLIPPED:");
+    r.problems().forEach(p -> System.out.println("  - " + p));
+    return 1;
+  }
+}

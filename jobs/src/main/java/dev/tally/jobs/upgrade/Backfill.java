@@ -1,0 +1,134 @@
+package dev.tally.jobs.upgrade;
+
+import dev.tally.jobs.IngestionJob;
+import dev.tally.jobs.audit.Audit;
+import dev.tally.jobs.demo.JobSubmission;
+import dev.tally.savepoints.FlinkRest;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+
+/**
+ * A backfill: a new, bounded generation over a range of the raw topic (Kafka record timestamps
+ * [from, to)), run to completion, audited, and only then flipped in for analysts. Nothing is
+ * flipped when the job fails, does not finish within the deadline, commits nothing, or when any
+ * audit check fails — and each of these is reported as a problem, never silently.
+ */
+public final class Backfill {
+  private final FlinkRest flink;
+  private final Callable<Connection> admin;
+  private final PrintStream out;
+
+  public Backfill(FlinkRest flink, Callable<Connection> admin, PrintStream out) {
+    this.flink = flink;
+    this.admin = admin;
+    this.out = out;
+  }
+
+  /** Where the backfill reads and what it is audited against. */
+  public record Range(
+      String generation,
+      Instant from,
+      Instant to,
+      String bootstrap,
+      String rawTopic,
+      String enrichedTopic,
+      String deadLetterTopic) {}
+
+  /** The outcome; {@code flipped} only when every check held. */
+  public record Result(boolean flipped, String jobId, List<String> problems, Audit.Report audit) {}
+
+  public Result run(Path jar, List<String> baseArgs, Range range, boolean flip, Duration deadline)
+      throws Exception {
+    List<String> args = new ArrayList<>(baseArgs);
+    args.addAll(
+        List.of(
+            "--tally.source.starting-offsets",
+            "timestamp:" + range.from().toEpochMilli(),
+            "--tally.source.stopping-offsets",
+            "timestamp:" + range.to().toEpochMilli()));
+    List<String> problems = new ArrayList<>();
+    String before;
+    try (Connection c = admin.call()) {
+      before = JobSubmission.activeGeneration(c);
+    }
+    out.printf("backfill %s: %s → %s%n", range.generation(), range.from(), range.to());
+    String jarId = flink.uploadJar(jar);
+    String job = flink.runJar(jarId, IngestionJob.class.getName(), args, null);
+    String state = awaitTerminal(job, range.generation(), deadline);
+    if (!"FINISHED".equals(state)) {
+      if (!List.of("FAILED", "CANCELED").contains(state)) {
+        flink.cancel(job);
+        problems.add("the backfill did not finish within " + deadline.toMinutes() + " min");
+      } else {
+        problems.add("the backfill job is " + state + ": " + flink.rootException(job));
+      }
+      return new Result(false, job, problems, null);
+    }
+    Audit.Report audit;
+    try (Connection c = admin.call()) {
+      Audit.LedgerTotals ledger = Audit.ledgerTotals(c, range.generation());
+      if (ledger.consumed() == 0) {
+        problems.add("the backfill committed no records: nothing in the range?");
+      }
+      audit =
+          Audit.run(
+              c,
+              new Audit.Target(
+                  range.generation(),
+                  range.bootstrap(),
+                  range.rawTopic(),
+                  range.enrichedTopic(),
+                  range.deadLetterTopic(),
+                  Duration.ofSeconds(30)),
+              3,
+              Duration.ofSeconds(2));
+      for (Audit.Check check : audit.checks()) {
+        if (!check.ok()) {
+          problems.add(
+              "audit: "
+                  + check.name()
+                  + ": expected "
+                  + check.expected()
+                  + ", found "
+                  + check.actual());
+        }
+      }
+      if (problems.isEmpty() && flip) {
+        JobSubmission.flipTo(c, range.generation());
+        out.printf(
+            "flipped: analysts now see generation %s (was %s)%n", range.generation(), before);
+      }
+    }
+    return new Result(problems.isEmpty() && flip, job, problems, audit);
+  }
+
+  private String awaitTerminal(String job, String generation, Duration deadline) throws Exception {
+    long end = System.nanoTime() + deadline.toNanos();
+    long lastReport = 0;
+    String state = "";
+    while (System.nanoTime() < end) {
+      state = flink.jobState(job);
+      if (List.of("FINISHED", "FAILED", "CANCELED").contains(state)) {
+        return state;
+      }
+      if (System.nanoTime() - lastReport > 5_000_000_000L) {
+        lastReport = System.nanoTime();
+        try (Connection c = admin.call()) {
+          out.printf(
+              "  %s: %,d records committed so far%n",
+              state, Audit.ledgerTotals(c, generation).consumed());
+        } catch (Exception e) {
+          out.printf("  %s%n", state);
+        }
+      }
+      Thread.sleep(500);
+    }
+    return state;
+  }
+}
