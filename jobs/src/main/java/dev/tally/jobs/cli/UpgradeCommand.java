@@ -1,6 +1,9 @@
 package dev.tally.jobs.cli;
 
+import dev.tally.jobs.audit.Audit;
 import dev.tally.jobs.demo.JobSubmission;
+import dev.tally.jobs.demo.Topics;
+import dev.tally.jobs.upgrade.BlueGreenUpgrade;
 import dev.tally.jobs.upgrade.InPlaceUpgrade;
 import dev.tally.savepoints.FlinkRest;
 import dev.tally.sinks.postgres.TransactionIds;
@@ -21,7 +24,10 @@ import picocli.CommandLine.Option;
             + " the new jar against it (nothing changes if the check fails), stop-with-savepoint,"
             + " start the new jar from that savepoint as the same generation, and wait until it"
             + " runs and completes a checkpoint; if it does not, cancel it and start"
-            + " --previous-jar again from the same savepoint. blue-green is not built yet.")
+            + " --previous-jar again from the same savepoint. blue-green: start --green-generation"
+            + " recounting the raw topic from the same start as blue, flip analysts to it when its"
+            + " committed watermark reached blue's and its audit is clean, then stop blue with a"
+            + " savepoint; abort (blue stays active) if green fails, restarts or stalls.")
 public final class UpgradeCommand implements Callable<Integer> {
   @Mixin JobCommands.Cluster cluster;
 
@@ -45,6 +51,20 @@ public final class UpgradeCommand implements Callable<Integer> {
   String strategy;
 
   @Option(
+      names = "--green-generation",
+      paramLabel = "G",
+      description = "blue-green: the new generation ([a-z0-9]{1,20})")
+  String greenGeneration;
+
+  @Option(
+      names = "--starting-offsets",
+      defaultValue = "earliest",
+      paramLabel = "S",
+      description =
+          "blue-green: where green starts reading, as blue did (default ${DEFAULT-VALUE})")
+  String startingOffsets;
+
+  @Option(
       names = "--grace",
       converter = Durations.class,
       defaultValue = "2m",
@@ -55,9 +75,18 @@ public final class UpgradeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (!"in-place".equals(strategy)) {
-      throw new UserFacingErrors.UsageError(
-          "--strategy " + strategy + ": only in-place is built (blue-green is open work)");
+    if (!"in-place".equals(strategy) && !"blue-green".equals(strategy)) {
+      throw new UserFacingErrors.UsageError("--strategy must be in-place or blue-green");
+    }
+    if ("blue-green".equals(strategy)) {
+      if (greenGeneration == null) {
+        throw new UserFacingErrors.UsageError("--strategy blue-green needs --green-generation");
+      }
+      try {
+        TransactionIds.validateName("generation", greenGeneration);
+      } catch (IllegalArgumentException e) {
+        throw new UserFacingErrors.UsageError("--green-generation: " + e.getMessage());
+      }
     }
     for (Path p : previousJar == null ? List.of(jar) : List.of(jar, previousJar)) {
       if (!Files.isRegularFile(p)) {
@@ -84,6 +113,9 @@ public final class UpgradeCommand implements Callable<Integer> {
     List<String> args =
         JobSubmission.programArgs(
             cluster.stack.existingLayout(), generation, Duration.ofSeconds(5), "earliest");
+    if ("blue-green".equals(strategy)) {
+      return blueGreen(flink, generation);
+    }
     InPlaceUpgrade.Result r =
         new InPlaceUpgrade(flink, System.out)
             .run(job, jar, previousJar, args, cluster.savepointDir(null), grace);
@@ -102,6 +134,52 @@ public final class UpgradeCommand implements Callable<Integer> {
     if (r.jobId() != null) {
       System.out.println("job " + r.jobId() + " runs generation " + generation);
     }
+    return 1;
+  }
+
+  private int blueGreen(FlinkRest flink, String blue) throws Exception {
+    var stack = cluster.stack.existingStack();
+    try (var c = stack.admin();
+        var ps = c.prepareStatement("SELECT 1 FROM tally.generations WHERE generation = ?")) {
+      ps.setString(1, greenGeneration);
+      if (ps.executeQuery().next()) {
+        throw new UserFacingErrors.UsageError("generation " + greenGeneration + " already exists");
+      }
+    }
+    var layout = stack.layout();
+    BlueGreenUpgrade.Result r =
+        new BlueGreenUpgrade(flink, stack::admin, System.out)
+            .run(
+                job,
+                blue,
+                greenGeneration,
+                jar,
+                g -> JobSubmission.programArgs(layout, g, Duration.ofSeconds(5), startingOffsets),
+                g ->
+                    new Audit.Target(
+                        g,
+                        layout.kafkaBootstrap(),
+                        Topics.RAW,
+                        Topics.ENRICHED,
+                        Topics.DEAD_LETTER,
+                        Duration.ofSeconds(30)),
+                cluster.savepointDir(null),
+                grace,
+                Duration.ofHours(6));
+    if (r.flipped()) {
+      System.out.println(
+          "flipped to "
+              + greenGeneration
+              + " (job "
+              + r.jobId()
+              + "); blue "
+              + blue
+              + " stopped, savepoint for rollback: "
+              + r.blueSavepoint());
+      return 0;
+    }
+    System.out.println("NOT upgraded (blue " + blue + " stays active):");
+    r.problems().forEach(p -> System.out.println("  - " + p));
     return 1;
   }
 }

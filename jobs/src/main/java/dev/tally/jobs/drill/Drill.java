@@ -55,6 +55,23 @@ public final class Drill {
   private boolean jobStopped;
   private Instant backfillFrom;
 
+  /** The job's arguments with {@code g} as the generation. */
+  private List<String> argsOf(String g) {
+    List<String> args = new ArrayList<>(jobArgs);
+    args.set(args.indexOf("--tally.generation") + 1, g);
+    return args;
+  }
+
+  private Audit.Target auditTarget(String g) {
+    return new Audit.Target(
+        g,
+        stack.layout().kafkaBootstrap(),
+        Topics.RAW,
+        Topics.ENRICHED,
+        Topics.DEAD_LETTER,
+        Duration.ofSeconds(30));
+  }
+
   /**
    * Recounts everything this drill sent as a bounded backfill generation, which is audited and
    * flipped in, then checked like the live generation.
@@ -220,6 +237,47 @@ public final class Drill {
       case CRASH_AFTER_PREPARE -> {
         awaitPrepared();
         stack.killAndRestartTaskManager();
+      }
+      case UPGRADE_BLUE_GREEN, UPGRADE_BLUE_GREEN_ABORT -> {
+        boolean sabotage = fault == Fault.UPGRADE_BLUE_GREEN_ABORT;
+        String green = generation + (sabotage ? "x" : "g");
+        var result =
+            new dev.tally.jobs.upgrade.BlueGreenUpgrade(flink, stack::admin, out)
+                .run(
+                    jobId,
+                    generation,
+                    green,
+                    jobJar,
+                    g -> {
+                      List<String> args = argsOf(g);
+                      if (sabotage) {
+                        args.addAll(List.of("--tally.postgres.password-file", "/nonexistent/pw"));
+                      }
+                      return args;
+                    },
+                    this::auditTarget,
+                    stack.layout().dir().resolve("flink/savepoints").toUri().toString(),
+                    Duration.ofSeconds(60),
+                    Duration.ofMinutes(3));
+        try (Connection c = stack.admin()) {
+          String active = JobSubmission.activeGeneration(c);
+          if (sabotage) {
+            if (result.flipped() || !generation.equals(active)) {
+              throw new IllegalStateException("the sabotaged green was not aborted: " + result);
+            }
+            log("aborted as it must: %s; blue %s stays active", result.problems(), active);
+          } else {
+            if (!result.flipped() || !green.equals(active)) {
+              throw new IllegalStateException("blue/green failed: " + result.problems());
+            }
+            jobId = result.jobId();
+            generation = green;
+            jobArgs = argsOf(green);
+            log(
+                "flipped to green %s (job %s); blue kept at %s",
+                green, jobId, result.blueSavepoint());
+          }
+        }
       }
       case UPGRADE_IN_PLACE -> {
         var result =

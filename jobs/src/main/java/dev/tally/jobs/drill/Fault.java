@@ -19,6 +19,14 @@ public enum Fault {
       "upgrade-in-place",
       "upgrade the running generation in place: savepoint, check, stop-with-savepoint, start the"
           + " job jar from it"),
+  UPGRADE_BLUE_GREEN(
+      "upgrade-blue-green",
+      "start green as a new generation recounting the run, flip when it caught up and its audit"
+          + " is clean, stop blue with a savepoint"),
+  UPGRADE_BLUE_GREEN_ABORT(
+      "upgrade-blue-green-abort",
+      "start a green that fails (its PostgreSQL password file is missing): the upgrade aborts,"
+          + " blue stays active"),
   BACKFILL(
       "backfill",
       "after the run, recount it as a bounded backfill generation, audit it and flip it in");

@@ -395,7 +395,8 @@ public final class LocalStack {
             "rest.port: " + layout.flinkRestPort(),
             "jobmanager.memory.process.size: 900m",
             "taskmanager.memory.process.size: 1700m",
-            "taskmanager.numberOfTaskSlots: 2",
+            // 4 slots: a blue/green upgrade runs two generations (parallelism 2 each) side by side
+            "taskmanager.numberOfTaskSlots: 4",
             "parallelism.default: 2",
             "state.backend.type: rocksdb",
             "state.backend.incremental: true",
@@ -668,7 +669,7 @@ public final class LocalStack {
             "flink-jobmanager",
             jobManager.isRunning(layout) && restGet("/overview") != null,
             layout.flinkRestUrl()));
-    rows.add(row("flink-taskmanager", taskManager.isRunning(layout), "slots: 2"));
+    rows.add(row("flink-taskmanager", taskManager.isRunning(layout), "slots: 4"));
     return rows;
   }
 

@@ -31,7 +31,9 @@ class UpgradeCommandTest {
     Path jar = Files.createFile(tmp.resolve("new.jar"));
     String blueGreen =
         runErr("upgrade", "--job", "abc", "--jar", jar.toString(), "--strategy", "blue-green");
-    assertThat(blueGreen).contains("only in-place is built").doesNotContain("\tat ");
+    assertThat(blueGreen).contains("needs --green-generation").doesNotContain("\tat ");
+    assertThat(runErr("upgrade", "--job", "abc", "--jar", jar.toString(), "--strategy", "rolling"))
+        .contains("in-place or blue-green");
     String missing = runErr("upgrade", "--job", "abc", "--jar", tmp.resolve("nope.jar").toString());
     assertThat(missing).contains("no such jar").doesNotContain("\tat ");
     assertThat(missing.strip().lines()).hasSize(1);
