@@ -54,6 +54,95 @@ class K8sManifestsTest {
   }
 
   @Test
+  void shouldRenderBlueAndGreenOverlaysIntoValidSeparateGenerations() throws Exception {
+    JsonNode schema = crdSchema("flinkdeployments.flink.apache.org-v1.yml", "v1beta1");
+    Map<String, JsonNode> rendered = new java.util.TreeMap<>();
+    for (String overlay : List.of("blue", "green")) {
+      List<JsonNode> docs = render(K8S.resolve("overlays").resolve(overlay));
+      assertThat(docs).as(overlay).hasSize(1);
+      JsonNode d = docs.get(0);
+      List<String> problems = new ArrayList<>();
+      validate(d.path("spec"), schema.path("properties").path("spec"), "spec", problems);
+      assertThat(problems)
+          .as(overlay)
+          .allSatisfy(p -> assertThat(p).startsWith("spec.flinkVersion: 'v2_2'"));
+      rendered.put(overlay, d);
+    }
+    JsonNode blue = rendered.get("blue");
+    JsonNode green = rendered.get("green");
+    assertThat(generationArg(blue)).isEqualTo("g1");
+    assertThat(generationArg(green)).isEqualTo("g2");
+    assertThat(green.path("metadata").path("labels").path("tally.dev/generation").asText())
+        .isEqualTo("g2");
+    assertThat(green.path("metadata").path("name").asText())
+        .isNotEqualTo(blue.path("metadata").path("name").asText());
+    for (String key :
+        List.of(
+            "execution.checkpointing.dir",
+            "execution.checkpointing.savepoint-dir",
+            "high-availability.storageDir")) {
+      assertThat(green.path("spec").path("flinkConfiguration").path(key).asText())
+          .as(key + " is green's own")
+          .contains("/g2/")
+          .isNotEqualTo(blue.path("spec").path("flinkConfiguration").path(key).asText());
+    }
+  }
+
+  private static String generationArg(JsonNode deployment) {
+    JsonNode args = deployment.path("spec").path("job").path("args");
+    for (int i = 0; i + 1 < args.size(); i++) {
+      if ("--tally.generation".equals(args.get(i).asText())) {
+        return args.get(i + 1).asText();
+      }
+    }
+    return null;
+  }
+
+  /** A kustomization rendered: its resources (files or directories) with its JSON 6902 patches. */
+  private static List<JsonNode> render(Path dir) throws Exception {
+    JsonNode k = YAML.readTree(dir.resolve("kustomization.yaml").toFile());
+    List<JsonNode> docs = new ArrayList<>();
+    for (JsonNode resource : k.path("resources")) {
+      Path r = dir.resolve(resource.asText()).normalize();
+      docs.addAll(Files.isDirectory(r) ? render(r) : documents(r));
+    }
+    for (JsonNode patch : k.path("patches")) {
+      JsonNode ops = YAML.readTree(patch.path("patch").asText());
+      for (JsonNode doc : docs) {
+        if (doc.path("kind").asText().equals(patch.path("target").path("kind").asText())
+            && doc.path("metadata")
+                .path("name")
+                .asText()
+                .equals(patch.path("target").path("name").asText())) {
+          for (JsonNode op : ops) {
+            assertThat(op.path("op").asText()).as("only replace is used").isEqualTo("replace");
+            replace(doc, op.path("path").asText(), op.path("value"));
+          }
+        }
+      }
+    }
+    return docs;
+  }
+
+  /** JSON Pointer replace (RFC 6901 escapes); the target must exist, as kustomize requires. */
+  private static void replace(JsonNode doc, String pointer, JsonNode value) {
+    String[] parts = pointer.substring(1).split("/");
+    JsonNode parent = doc;
+    for (int i = 0; i < parts.length - 1; i++) {
+      String key = parts[i].replace("~1", "/").replace("~0", "~");
+      parent = parent.isArray() ? parent.get(Integer.parseInt(key)) : parent.get(key);
+      assertThat(parent).as(pointer).isNotNull();
+    }
+    String last = parts[parts.length - 1].replace("~1", "/").replace("~0", "~");
+    if (parent.isArray()) {
+      ((com.fasterxml.jackson.databind.node.ArrayNode) parent).set(Integer.parseInt(last), value);
+    } else {
+      assertThat(parent.has(last)).as(pointer + " exists").isTrue();
+      ((com.fasterxml.jackson.databind.node.ObjectNode) parent).set(last, value);
+    }
+  }
+
+  @Test
   void shouldRejectAMisspelledFieldAndAWrongType() throws Exception {
     JsonNode schema = crdSchema("flinkdeployments.flink.apache.org-v1.yml", "v1beta1");
     JsonNode spec =
