@@ -224,6 +224,21 @@ final class JobCommands {
       }
       LocalStack stack = cluster.stack.existingStack();
       StackLayout layout = stack.layout();
+      if (savepoint == null) {
+        try (Connection db = stack.admin();
+            var ps =
+                db.prepareStatement(
+                    "SELECT 1 FROM tally.sink_commits WHERE generation = ? LIMIT 1")) {
+          ps.setString(1, generation);
+          if (ps.executeQuery().next()) {
+            throw new UserFacingErrors.UsageError(
+                "generation "
+                    + generation
+                    + " already exists and has committed data: continue it with"
+                    + " --from-savepoint, or choose a new generation");
+          }
+        }
+      }
       FlinkRest flink = cluster.flink();
       List<String> args =
           JobSubmission.programArgs(layout, generation, checkpointInterval, "earliest");
