@@ -4,7 +4,6 @@ import dev.tally.jobs.bench.Bench;
 import dev.tally.jobs.bench.PerformanceReport;
 import dev.tally.jobs.demo.JobSubmission;
 import dev.tally.jobs.stack.LocalStack;
-import dev.tally.jobs.stack.StackLayout;
 import dev.tally.savepoints.FlinkRest;
 import dev.tally.savepoints.HttpFlinkRest;
 import java.nio.file.Path;
@@ -73,45 +72,24 @@ public final class BenchCommand implements Callable<Integer> {
       }
     }
     Bench.Plan plan = quick ? Bench.Plan.quick(selected) : Bench.Plan.full(events, selected);
-    StackLayout saved = StackLayout.load(stackOptions.stackDir());
-    LocalStack stack =
-        new LocalStack(
-            saved != null ? saved : stackOptions.layoutForUp(), StackOptions.home(), System.out);
-    boolean startedStack = !stack.isUp();
-    if (startedStack) {
-      System.out.println("starting the local stack …");
-      try {
-        stack.up();
-      } catch (LocalStack.PortTakenException e) {
-        throw new UserFacingErrors.UsageError(e.getMessage());
-      }
-    }
+    StackOptions.Session session = stackOptions.upIfNeeded();
+    LocalStack stack = session.stack();
     FlinkRest flink = new HttpFlinkRest(stack.layout().flinkRestUrl(), Duration.ofSeconds(30));
     AtomicBoolean stop = new AtomicBoolean();
     Bench bench =
         new Bench(stack, flink, System.out, stop, JobSubmission.jobJar(StackOptions.home()));
-    Thread hook =
-        new Thread(
-            () -> {
-              stop.set(true);
-              cleanUp(stack, flink, bench, startedStack);
-            },
-            "tally-bench-cleanup");
-    Runtime.getRuntime().addShutdownHook(hook);
-    try {
-      List<Bench.Row> rows = bench.run(plan);
-      System.out.println();
-      System.out.print(PerformanceReport.text(rows));
-      Path file = report != null ? report : StackOptions.home().resolve("docs/performance.md");
-      PerformanceReport.write(file, PerformanceReport.markdown(rows, plan, quick));
-      System.out.println("\nwritten to " + file);
-      return rows.stream().allMatch(r -> r.met() == null || r.met()) ? 0 : 1;
-    } finally {
-      if (!stop.get()) {
-        Runtime.getRuntime().removeShutdownHook(hook);
-        cleanUp(stack, flink, bench, startedStack);
-      }
-    }
+    return StackOptions.withCleanUp(
+        stop,
+        () -> cleanUp(stack, flink, bench, session.started()),
+        () -> {
+          List<Bench.Row> rows = bench.run(plan);
+          System.out.println();
+          System.out.print(PerformanceReport.text(rows));
+          Path file = report != null ? report : StackOptions.home().resolve("docs/performance.md");
+          PerformanceReport.write(file, PerformanceReport.markdown(rows, plan, quick));
+          System.out.println("\nwritten to " + file);
+          return rows.stream().allMatch(r -> r.met() == null || r.met()) ? 0 : 1;
+        });
   }
 
   private void cleanUp(LocalStack stack, FlinkRest flink, Bench bench, boolean startedStack) {

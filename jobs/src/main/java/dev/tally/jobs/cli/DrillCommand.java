@@ -4,7 +4,6 @@ import dev.tally.jobs.demo.JobSubmission;
 import dev.tally.jobs.drill.Drill;
 import dev.tally.jobs.drill.Fault;
 import dev.tally.jobs.stack.LocalStack;
-import dev.tally.jobs.stack.StackLayout;
 import dev.tally.savepoints.FlinkRest;
 import dev.tally.savepoints.HttpFlinkRest;
 import java.sql.Connection;
@@ -58,39 +57,16 @@ public final class DrillCommand implements Callable<Integer> {
       throw new UserFacingErrors.UsageError(
           "--events must be at least 1000 so faults land mid-stream");
     }
-    StackLayout saved = StackLayout.load(stackOptions.stackDir());
-    LocalStack stack =
-        new LocalStack(
-            saved != null ? saved : stackOptions.layoutForUp(), StackOptions.home(), System.out);
-    boolean startedStack = !stack.isUp();
-    if (startedStack) {
-      System.out.println("starting the local stack …");
-      try {
-        stack.up();
-      } catch (LocalStack.PortTakenException e) {
-        throw new UserFacingErrors.UsageError(e.getMessage());
-      }
-    }
+    StackOptions.Session session = stackOptions.upIfNeeded();
+    LocalStack stack = session.stack();
     FlinkRest flink = new HttpFlinkRest(stack.layout().flinkRestUrl(), Duration.ofSeconds(20));
     AtomicBoolean stop = new AtomicBoolean();
     Drill drill = new Drill(stack, flink, System.out, stop);
-    Thread hook =
-        new Thread(
-            () -> {
-              stop.set(true);
-              cleanUp(stack, flink, drill, startedStack);
-            },
-            "tally-drill-cleanup");
-    Runtime.getRuntime().addShutdownHook(hook);
-    boolean ok;
-    try {
-      ok = drill.run(faults, events, JobSubmission.jobJar(StackOptions.home()));
-    } finally {
-      if (!stop.get()) {
-        Runtime.getRuntime().removeShutdownHook(hook);
-        cleanUp(stack, flink, drill, startedStack);
-      }
-    }
+    boolean ok =
+        StackOptions.withCleanUp(
+            stop,
+            () -> cleanUp(stack, flink, drill, session.started()),
+            () -> drill.run(faults, events, JobSubmission.jobJar(StackOptions.home())));
     return ok ? 0 : 1;
   }
 

@@ -66,6 +66,51 @@ final class StackOptions {
     return layout;
   }
 
+  /** The local stack for a run: the one that is up, or one started now ({@code started}). */
+  record Session(LocalStack stack, boolean started) {}
+
+  Session upIfNeeded() throws Exception {
+    StackLayout saved = StackLayout.load(stackDir());
+    LocalStack stack = new LocalStack(saved != null ? saved : layoutForUp(), home(), System.out);
+    boolean started = !stack.isUp();
+    if (started) {
+      System.out.println("starting the local stack …");
+      try {
+        stack.up();
+      } catch (LocalStack.PortTakenException e) {
+        throw new UserFacingErrors.UsageError(e.getMessage());
+      }
+    }
+    return new Session(stack, started);
+  }
+
+  /**
+   * Runs {@code body}, then {@code cleanUp} exactly once: at the end, or on Ctrl-C from a shutdown
+   * hook (which first sets {@code stop}, so the body can wind down).
+   */
+  static <T> T withCleanUp(
+      java.util.concurrent.atomic.AtomicBoolean stop,
+      Runnable cleanUp,
+      java.util.concurrent.Callable<T> body)
+      throws Exception {
+    Thread hook =
+        new Thread(
+            () -> {
+              stop.set(true);
+              cleanUp.run();
+            },
+            "tally-cleanup");
+    Runtime.getRuntime().addShutdownHook(hook);
+    try {
+      return body.call();
+    } finally {
+      if (!stop.get()) {
+        Runtime.getRuntime().removeShutdownHook(hook);
+        cleanUp.run();
+      }
+    }
+  }
+
   LocalStack existingStack() throws IOException {
     return new LocalStack(existingLayout(), home(), System.out);
   }
