@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
       CheckCommand.class,
       UpgradeCommand.class,
       BackfillCommand.class,
+      RollbackCommand.class,
       BootstrapPersonsCommand.class,
       FreshnessCommand.class,
       ExportCommand.class,

@@ -62,6 +62,13 @@ public final class BlueGreenUpgrade {
       Duration grace,
       Duration deadline)
       throws Exception {
+    out.println("0/5 pre-flight: savepoint blue while it runs, check the new jar against it");
+    String probe =
+        new SavepointOperations(flink, out, Duration.ofMinutes(5)).savepoint(blueJob, savepointDir);
+    List<String> preflight = UpgradeCheck.problems(probe, newJar, argsFor.apply(greenGeneration));
+    if (!preflight.isEmpty()) {
+      return new Result(false, null, null, null, preflight);
+    }
     out.println("1/5 start green " + greenGeneration + " (" + newJar.getFileName() + ")");
     String jarId = flink.uploadJar(newJar);
     String green =

@@ -1,0 +1,113 @@
+package dev.tally.jobs.cli;
+
+import dev.tally.jobs.IngestionJob;
+import dev.tally.jobs.demo.JobSubmission;
+import dev.tally.jobs.stack.LocalStack;
+import dev.tally.savepoints.FlinkRest;
+import dev.tally.savepoints.SavepointInspection;
+import dev.tally.savepoints.SavepointOperations;
+import dev.tally.sinks.postgres.TransactionIds;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(
+    name = "rollback",
+    mixinStandardHelpOptions = true,
+    description =
+        "Return to the previous version: stop the job that runs now with a savepoint (kept), start"
+            + " --jar as --generation from the savepoint the upgrade kept, wait until it runs and"
+            + " completes a checkpoint, then make that generation the one analysts see. After an"
+            + " in-place upgrade the generation is the same; after blue/green it is blue's.")
+public final class RollbackCommand implements Callable<Integer> {
+  @Mixin JobCommands.Cluster cluster;
+
+  @Option(
+      names = "--generation",
+      required = true,
+      paramLabel = "G",
+      description = "generation to return to")
+  String generation;
+
+  @Option(
+      names = "--from-savepoint",
+      required = true,
+      paramLabel = "PATH",
+      description = "the savepoint the upgrade kept for rollback")
+  String savepoint;
+
+  @Option(
+      names = "--jar",
+      required = true,
+      paramLabel = "JAR",
+      description = "the previous job jar")
+  Path jar;
+
+  @Option(
+      names = "--stop-job",
+      paramLabel = "JOB",
+      description = "the job running now, stopped with a savepoint first")
+  String stopJob;
+
+  @Override
+  public Integer call() throws Exception {
+    try {
+      TransactionIds.validateName("generation", generation);
+    } catch (IllegalArgumentException e) {
+      throw new UserFacingErrors.UsageError("--generation: " + e.getMessage());
+    }
+    if (!Files.isRegularFile(jar)) {
+      throw new UserFacingErrors.UsageError("no such jar: " + jar);
+    }
+    String restoreFrom;
+    try {
+      restoreFrom = SavepointInspection.metadata(savepoint).path();
+    } catch (SavepointInspection.NotASavepoint e) {
+      throw new UserFacingErrors.UsageError(e.getMessage());
+    }
+    LocalStack stack = cluster.stack.existingStack();
+    FlinkRest flink = cluster.flink();
+    if (stopJob != null) {
+      String kept =
+          new SavepointOperations(flink, System.out, cluster.timeout)
+              .stop(stopJob, cluster.savepointDir(null));
+      System.out.println("stopped " + stopJob + "; its savepoint: " + kept);
+    }
+    List<String> args =
+        JobSubmission.programArgs(stack.layout(), generation, Duration.ofSeconds(5), "earliest");
+    String job =
+        flink.runJar(flink.uploadJar(jar), IngestionJob.class.getName(), args, restoreFrom);
+    long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+    while (System.nanoTime() < deadline) {
+      String state = flink.jobState(job);
+      if (List.of("FAILED", "CANCELED", "FINISHED").contains(state)) {
+        System.out.println(
+            "ROLLBACK FAILED: job " + job + " is " + state + ": " + flink.rootException(job));
+        return 1;
+      }
+      if ("RUNNING".equals(state) && flink.lastCompletedCheckpoint(job) >= 0) {
+        try (Connection c = stack.admin()) {
+          JobSubmission.flipTo(c, generation);
+        }
+        System.out.println(
+            "rolled back: job "
+                + job
+                + " runs generation "
+                + generation
+                + " (active) from "
+                + restoreFrom);
+        return 0;
+      }
+      Thread.sleep(500);
+    }
+    System.out.println(
+        "ROLLBACK FAILED: job " + job + " did not complete a checkpoint within 2 min");
+    return 1;
+  }
+}
