@@ -54,6 +54,51 @@ public final class Drill {
 
   private boolean jobStopped;
   private Instant backfillFrom;
+  private volatile boolean watching = true;
+  private long analystSamples;
+  private volatile long analystLastTotal;
+  private final List<String> analystTotalDecreases =
+      Collections.synchronizedList(new ArrayList<>());
+
+  /**
+   * While traffic flows (and through every fault, upgrade and flip), samples what analysts see: the
+   * total of the final minute windows of the active generation. Final windows never change and the
+   * set of final windows only grows, so the total may never decrease — a decrease is a gap or a
+   * double count that an analyst could have seen.
+   */
+  private void watchAnalystTotals() {
+    long previous = -1;
+    while (watching && !stop.get()) {
+      try (Connection c = stack.admin();
+          PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT coalesce(sum(events), 0) FROM analytics.event_counts"
+                      + " WHERE grain = 'minute' AND is_final")) {
+        while (watching && !stop.get()) {
+          try (ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            long total = rs.getLong(1);
+            analystSamples++;
+            if (total < previous) {
+              analystTotalDecreases.add(previous + " → " + total);
+            }
+            previous = total;
+            analystLastTotal = total;
+          }
+          Thread.sleep(200);
+        }
+      } catch (InterruptedException e) {
+        return;
+      } catch (Exception e) {
+        // PostgreSQL may be down on purpose: reconnect
+        try {
+          Thread.sleep(500);
+        } catch (InterruptedException ie) {
+          return;
+        }
+      }
+    }
+  }
 
   /** The job's arguments with {@code g} as the generation. */
   private List<String> argsOf(String g) {
@@ -174,6 +219,9 @@ public final class Drill {
             },
             "drill-traffic");
     producer.start();
+    Thread watcher = new Thread(this::watchAnalystTotals, "drill-analyst-watch");
+    watcher.setDaemon(true);
+    watcher.start();
     log("sending %,d events at %.0f/s", events, rate);
 
     for (int i = 0; i < faults.size() && !stop.get(); i++) {
@@ -182,6 +230,8 @@ public final class Drill {
       inject(faults.get(i));
     }
     producer.join();
+    watching = false;
+    watcher.join(5000);
     log("all %,d events sent", sent.size());
     if (!awaitConsumed(events, Duration.ofMinutes(5))) {
       log("NOT all events were accounted for within 5 minutes");
@@ -424,6 +474,17 @@ public final class Drill {
               prepared == 0,
               Long.toString(prepared));
     }
+    ok &=
+        add(
+            results,
+            "what analysts saw never went back: final minute totals only grew",
+            analystTotalDecreases.isEmpty(),
+            analystSamples
+                + " samples, last total "
+                + analystLastTotal
+                + (analystTotalDecreases.isEmpty()
+                    ? ""
+                    : ", decreases: " + String.join("; ", analystTotalDecreases)));
     List<String> openTransactions = openKafkaTransactions();
     ok &=
         add(
