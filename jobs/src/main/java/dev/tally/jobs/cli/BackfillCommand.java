@@ -18,11 +18,10 @@ import picocli.CommandLine.Option;
 @Command(
     name = "backfill",
     mixinStandardHelpOptions = true,
-    description =
-        "Recount a range of the raw topic (Kafka record timestamps [--from, --to)) as a new,"
-            + " bounded generation on the local stack; when it finishes, audit it and only then"
-            + " flip analysts to it. A failed, unfinished, empty or unbalanced backfill is"
-            + " reported (exit 1) and never flipped.")
+    description = {
+      "Recount a range of the raw topic (Kafka record timestamps [--from, --to)) as a new, bounded generation on the local stack; when it finishes, audit it and only then flip analysts to it.",
+      "A failed, unfinished, empty or unbalanced backfill is reported (exit 1) and never flipped."
+    })
 public final class BackfillCommand implements Callable<Integer> {
   @Mixin JobCommands.Cluster cluster;
 

@@ -17,8 +17,10 @@ import picocli.CommandLine.Option;
 @Command(
     name = "bootstrap-persons",
     mixinStandardHelpOptions = true,
-    description =
-        "Write person state from an existing persons table into a new savepoint that the ingestion job starts from (deploy --from-savepoint). Columns: project, person_id (empty: derived from the first distinct_id), distinct_ids (JSON array), properties (JSON object), is_identified. Invalid rows and distinct_ids claimed by two persons are rejected and reported; with any rejection the exit code is 1 (the savepoint holds the valid persons).")
+    description = {
+      "Write person state from an existing persons table into a new savepoint that the ingestion job starts from (deploy --from-savepoint).",
+      "Columns: project, person_id (empty: derived from the first distinct_id), distinct_ids (JSON array), properties (JSON object), is_identified. Invalid rows and distinct_ids claimed by two persons are rejected and reported; with any rejection the exit code is 1 (the savepoint holds the valid persons)."
+    })
 public final class BootstrapPersonsCommand implements Callable<Integer> {
   static final class Input {
     @Option(

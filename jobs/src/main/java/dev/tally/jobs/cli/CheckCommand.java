@@ -17,12 +17,10 @@ import picocli.CommandLine.Parameters;
 @Command(
     name = "check",
     mixinStandardHelpOptions = true,
-    description =
-        "Pre-flight before an upgrade: the new jar builds the job against the local stack (its"
-            + " start-up checks included), every operator state in the savepoint maps to an"
-            + " operator of the new job, and the person state restores with the new jar's"
-            + " serializers (Avro evolution allowed, incompatible changes refused). Exit 1 with"
-            + " the list of problems.")
+    description = {
+      "Pre-flight before an upgrade:",
+      "the new jar builds the job against the local stack (its start-up checks included), every operator state in the savepoint maps to an operator of the new job, and the person state restores with the new jar's serializers (Avro evolution allowed, incompatible changes refused). Exit 1 with the list of problems."
+    })
 public final class CheckCommand implements Callable<Integer> {
   @Mixin StackOptions stackOptions;
 

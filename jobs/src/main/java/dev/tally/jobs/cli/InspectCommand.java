@@ -15,8 +15,10 @@ import picocli.CommandLine.Parameters;
 @Command(
     name = "inspect",
     mixinStandardHelpOptions = true,
-    description =
-        "Show what a savepoint holds: every operator (uid, parallelism, state size), how many persons and dedup keys it carries, or with --person one person. Reads the RocksDB state locally with Flink's State Processor API; the cluster is not involved.")
+    description = {
+      "Show what a savepoint holds:",
+      "every operator (uid, parallelism, state size), how many persons and dedup keys it carries, or with --person one person. Reads the RocksDB state locally with Flink's State Processor API; the cluster is not involved."
+    })
 public final class InspectCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "SAVEPOINT", description = "savepoint directory or URI")
   String savepoint;

@@ -20,11 +20,10 @@ import picocli.CommandLine.Option;
 @Command(
     name = "rollback",
     mixinStandardHelpOptions = true,
-    description =
-        "Return to the previous version: stop the job that runs now with a savepoint (kept), start"
-            + " --jar as --generation from the savepoint the upgrade kept, wait until it runs and"
-            + " completes a checkpoint, then make that generation the one analysts see. After an"
-            + " in-place upgrade the generation is the same; after blue/green it is blue's.")
+    description = {
+      "Return to the previous version:",
+      "stop the job that runs now with a savepoint (kept), start --jar as --generation from the savepoint the upgrade kept, wait until it runs and completes a checkpoint, then make that generation the one analysts see. After an in-place upgrade the generation is the same; after blue/green it is blue's."
+    })
 public final class RollbackCommand implements Callable<Integer> {
   @Mixin JobCommands.Cluster cluster;
 

@@ -19,15 +19,10 @@ import picocli.CommandLine.Option;
 @Command(
     name = "upgrade",
     mixinStandardHelpOptions = true,
-    description =
-        "Upgrade a running generation to a new job jar. in-place: savepoint while it runs, check"
-            + " the new jar against it (nothing changes if the check fails), stop-with-savepoint,"
-            + " start the new jar from that savepoint as the same generation, and wait until it"
-            + " runs and completes a checkpoint; if it does not, cancel it and start"
-            + " --previous-jar again from the same savepoint. blue-green: start --green-generation"
-            + " recounting the raw topic from the same start as blue, flip analysts to it when its"
-            + " committed watermark reached blue's and its audit is clean, then stop blue with a"
-            + " savepoint; abort (blue stays active) if green fails, restarts or stalls.")
+    description = {
+      "Upgrade a running generation to a new job jar.",
+      "in-place: savepoint while it runs, check the new jar against it (nothing changes if the check fails), stop-with-savepoint, start the new jar from that savepoint as the same generation, and wait until it runs and completes a checkpoint; if it does not, cancel it and start --previous-jar again from the same savepoint. blue-green: start --green-generation recounting the raw topic from the same start as blue, flip analysts to it when its committed watermark reached blue's and its audit is clean, then stop blue with a savepoint; abort (blue stays active) if green fails, restarts or stalls."
+    })
 public final class UpgradeCommand implements Callable<Integer> {
   @Mixin JobCommands.Cluster cluster;
 
