@@ -59,7 +59,8 @@ public final class RestoreCheck {
     return problems;
   }
 
-  private static String rootMessage(Throwable t) {
+  /** The innermost message of a cause chain (Flink wraps the reason several times). */
+  public static String rootMessage(Throwable t) {
     Throwable root = t;
     String message = t.getMessage();
     while (root.getCause() != null) {

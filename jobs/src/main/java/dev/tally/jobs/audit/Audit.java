@@ -208,6 +208,18 @@ public final class Audit {
     }
   }
 
+  /** A generation's committed watermark (complete_through, epoch ms), or null before it has one. */
+  public static Long completeThroughMs(Connection db, String generation) throws SQLException {
+    try (PreparedStatement ps =
+        db.prepareStatement(
+            "SELECT complete_through_ms FROM tally.generation_freshness WHERE generation = ?")) {
+      ps.setString(1, generation);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() && rs.getObject(1) != null ? rs.getLong(1) : null;
+      }
+    }
+  }
+
   private static long mismatchedAggregateHours(Connection db, String g) throws SQLException {
     try (PreparedStatement ps =
         db.prepareStatement(

@@ -22,8 +22,6 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -266,23 +264,8 @@ public final class Bench {
     String jarId = flink.uploadJar(jobJar);
     String job = flink.runJar(jarId, IngestionJob.class.getName(), args, savepoint);
     runningJobs.add(job);
-    awaitState(job, "RUNNING", Duration.ofSeconds(90));
+    JobSubmission.awaitRunning(flink, job, Duration.ofSeconds(90));
     return job;
-  }
-
-  private void awaitState(String job, String state, Duration timeout) throws Exception {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (System.nanoTime() < deadline && !stop.get()) {
-      String s = flink.jobState(job);
-      if (state.equals(s)) {
-        return;
-      }
-      if (List.of("FAILED", "CANCELED", "FINISHED").contains(s)) {
-        throw new IOException("job " + job + " is " + s + ": " + flink.rootException(job));
-      }
-      Thread.sleep(100);
-    }
-    throw new IOException("job " + job + " not " + state + " within " + timeout.toSeconds() + " s");
   }
 
   private void cancel(String job) throws Exception {
@@ -319,17 +302,10 @@ public final class Bench {
 
   /** now − complete_through of a generation, in seconds; NaN before its first commit. */
   private static double staleness(Connection c, String generation) throws Exception {
-    try (PreparedStatement ps =
-        c.prepareStatement(
-            "SELECT complete_through_ms FROM tally.generation_freshness WHERE generation = ?")) {
-      ps.setString(1, generation);
-      try (ResultSet rs = ps.executeQuery()) {
-        if (!rs.next() || rs.getObject(1) == null) {
-          return Double.NaN;
-        }
-        return (System.currentTimeMillis() - rs.getLong(1)) / 1000.0;
-      }
-    }
+    Long completeThrough = Audit.completeThroughMs(c, generation);
+    return completeThrough == null
+        ? Double.NaN
+        : (System.currentTimeMillis() - completeThrough) / 1000.0;
   }
 
   private List<Row> freshnessAndRecovery(String topic, double rate, Duration steady)

@@ -76,10 +76,8 @@ public final class BackfillCommand implements Callable<Integer> {
       throw new UserFacingErrors.UsageError("--generation: " + e.getMessage());
     }
     LocalStack stack = cluster.stack.existingStack();
-    try (var c = stack.admin();
-        var ps = c.prepareStatement("SELECT 1 FROM tally.generations WHERE generation = ?")) {
-      ps.setString(1, generation);
-      if (ps.executeQuery().next()) {
+    try (var c = stack.admin()) {
+      if (JobSubmission.isRegistered(c, generation)) {
         throw new UserFacingErrors.UsageError("generation " + generation + " already exists");
       }
     }

@@ -10,8 +10,6 @@ import dev.tally.sinks.postgres.TransactionIds;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -92,16 +90,8 @@ final class JobCommands {
     }
 
     private static String completeThrough(Connection db, String generation) throws Exception {
-      try (PreparedStatement ps =
-          db.prepareStatement(
-              "SELECT complete_through_ms FROM tally.generation_freshness WHERE generation = ?")) {
-        ps.setString(1, generation);
-        try (ResultSet rs = ps.executeQuery()) {
-          return rs.next() && rs.getObject(1) != null
-              ? Instant.ofEpochMilli(rs.getLong(1)).toString()
-              : "—";
-        }
-      }
+      Long ms = dev.tally.jobs.audit.Audit.completeThroughMs(db, generation);
+      return ms == null ? "—" : Instant.ofEpochMilli(ms).toString();
     }
   }
 

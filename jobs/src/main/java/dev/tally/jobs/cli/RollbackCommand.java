@@ -82,31 +82,21 @@ public final class RollbackCommand implements Callable<Integer> {
         JobSubmission.programArgs(stack.layout(), generation, Duration.ofSeconds(5), "earliest");
     String job =
         flink.runJar(flink.uploadJar(jar), IngestionJob.class.getName(), args, restoreFrom);
-    long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
-    while (System.nanoTime() < deadline) {
-      String state = flink.jobState(job);
-      if (List.of("FAILED", "CANCELED", "FINISHED").contains(state)) {
-        System.out.println(
-            "ROLLBACK FAILED: job " + job + " is " + state + ": " + flink.rootException(job));
-        return 1;
-      }
-      if ("RUNNING".equals(state) && flink.lastCompletedCheckpoint(job) >= 0) {
-        try (Connection c = stack.admin()) {
-          JobSubmission.flipTo(c, generation);
-        }
-        System.out.println(
-            "rolled back: job "
-                + job
-                + " runs generation "
-                + generation
-                + " (active) from "
-                + restoreFrom);
-        return 0;
-      }
-      Thread.sleep(500);
+    String unhealthy = JobSubmission.awaitHealthy(flink, job, Duration.ofMinutes(2));
+    if (unhealthy != null) {
+      System.out.println("ROLLBACK FAILED: " + unhealthy);
+      return 1;
+    }
+    try (Connection c = stack.admin()) {
+      JobSubmission.flipTo(c, generation);
     }
     System.out.println(
-        "ROLLBACK FAILED: job " + job + " did not complete a checkpoint within 2 min");
-    return 1;
+        "rolled back: job "
+            + job
+            + " runs generation "
+            + generation
+            + " (active) from "
+            + restoreFrom);
+    return 0;
   }
 }

@@ -134,10 +134,8 @@ public final class UpgradeCommand implements Callable<Integer> {
 
   private int blueGreen(FlinkRest flink, String blue) throws Exception {
     var stack = cluster.stack.existingStack();
-    try (var c = stack.admin();
-        var ps = c.prepareStatement("SELECT 1 FROM tally.generations WHERE generation = ?")) {
-      ps.setString(1, greenGeneration);
-      if (ps.executeQuery().next()) {
+    try (var c = stack.admin()) {
+      if (JobSubmission.isRegistered(c, greenGeneration)) {
         throw new UserFacingErrors.UsageError("generation " + greenGeneration + " already exists");
       }
     }

@@ -150,17 +150,62 @@ public final class JobSubmission {
     out.println("submitting the ingestion job (" + jar.getFileName() + ") …");
     String jarId = flink.uploadJar(jar);
     String jobId = flink.runJar(jarId, IngestionJob.class.getName(), args, null);
-    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    awaitRunning(flink, jobId, Duration.ofSeconds(60));
+    return jobId;
+  }
+
+  /** Waits until the job is RUNNING; fails with its root exception if it ended instead. */
+  public static void awaitRunning(FlinkRest flink, String jobId, Duration timeout)
+      throws Exception {
+    long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
       String state = flink.jobState(jobId);
       if ("RUNNING".equals(state)) {
-        return jobId;
+        return;
       }
       if ("FAILED".equals(state) || "CANCELED".equals(state) || "FINISHED".equals(state)) {
         throw new IOException("the job is " + state + ": " + flink.rootException(jobId));
       }
       Thread.sleep(500);
     }
-    throw new IOException("the job did not start within 60 s; see the web UI");
+    throw new IOException(
+        "the job did not start within " + timeout.toSeconds() + " s; see the web UI");
+  }
+
+  /**
+   * Null when the job runs and has completed a checkpoint within {@code grace} (it restored and
+   * commits), otherwise why not.
+   */
+  public static String awaitHealthy(FlinkRest flink, String job, Duration grace) throws Exception {
+    long deadline = System.nanoTime() + grace.toNanos();
+    String state = "";
+    while (System.nanoTime() < deadline) {
+      state = flink.jobState(job);
+      if (List.of("FAILED", "CANCELED", "FINISHED").contains(state)) {
+        return "job " + job + " is " + state + ": " + flink.rootException(job);
+      }
+      if ("RUNNING".equals(state) && flink.lastCompletedCheckpoint(job) >= 0) {
+        return null;
+      }
+      Thread.sleep(500);
+    }
+    return "job "
+        + job
+        + " did not complete a checkpoint within "
+        + grace.toSeconds()
+        + " s ("
+        + state
+        + ")";
+  }
+
+  /** Whether the generation is registered (it ran, or runs). */
+  public static boolean isRegistered(Connection admin, String generation) throws Exception {
+    try (PreparedStatement ps =
+        admin.prepareStatement("SELECT 1 FROM tally.generations WHERE generation = ?")) {
+      ps.setString(1, generation);
+      try (var rs = ps.executeQuery()) {
+        return rs.next();
+      }
+    }
   }
 }

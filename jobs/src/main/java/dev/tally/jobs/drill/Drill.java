@@ -443,18 +443,7 @@ public final class Drill {
                   "%,d valid sent, %,d distinct in topic, %d more than once",
                   valid, uuids.size(), twice));
 
-      Audit.Report audit =
-          Audit.run(
-              c,
-              new Audit.Target(
-                  generation,
-                  stack.layout().kafkaBootstrap(),
-                  Topics.RAW,
-                  Topics.ENRICHED,
-                  Topics.DEAD_LETTER,
-                  Duration.ofSeconds(30)),
-              3,
-              Duration.ofSeconds(2));
+      Audit.Report audit = Audit.run(c, auditTarget(generation), 3, Duration.ofSeconds(2));
       for (Audit.Check check : audit.checks()) {
         ok &= add(results, "audit: " + check.name(), check.ok(), check.actual());
       }

@@ -8,8 +8,6 @@ import dev.tally.savepoints.SavepointOperations;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -150,17 +148,9 @@ public final class BlueGreenUpgrade {
 
   /** The generation's committed watermark (complete_through), or MIN_VALUE before its first. */
   private long committedWatermark(String generation) throws Exception {
-    try (Connection c = admin.call();
-        PreparedStatement ps =
-            c.prepareStatement(
-                "SELECT complete_through_ms FROM tally.generation_freshness WHERE generation = ?")) {
-      ps.setString(1, generation);
-      try (ResultSet rs = ps.executeQuery()) {
-        if (!rs.next() || rs.getObject(1) == null) {
-          return Long.MIN_VALUE;
-        }
-        return rs.getLong(1);
-      }
+    try (Connection c = admin.call()) {
+      Long ms = Audit.completeThroughMs(c, generation);
+      return ms == null ? Long.MIN_VALUE : ms;
     }
   }
 }

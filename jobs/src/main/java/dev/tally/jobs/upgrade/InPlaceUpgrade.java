@@ -1,6 +1,7 @@
 package dev.tally.jobs.upgrade;
 
 import dev.tally.jobs.IngestionJob;
+import dev.tally.jobs.demo.JobSubmission;
 import dev.tally.savepoints.FlinkRest;
 import dev.tally.savepoints.SavepointOperations;
 import java.io.PrintStream;
@@ -50,7 +51,7 @@ public final class InPlaceUpgrade {
     String stopped = savepoints.stop(jobId, savepointDir);
     out.println("4/4 start " + newJar.getFileName() + " from " + stopped);
     String newJob = start(newJar, programArgs, stopped);
-    String unhealthy = awaitHealthy(newJob, grace);
+    String unhealthy = JobSubmission.awaitHealthy(flink, newJob, grace);
     if (unhealthy == null) {
       return new Result(true, newJob, stopped, List.of());
     }
@@ -69,7 +70,7 @@ public final class InPlaceUpgrade {
     }
     out.println("rollback: start " + previousJar.getFileName() + " from " + stopped);
     String restored = start(previousJar, programArgs, stopped);
-    String stillUnhealthy = awaitHealthy(restored, grace);
+    String stillUnhealthy = JobSubmission.awaitHealthy(flink, restored, grace);
     return new Result(
         false,
         restored,
@@ -82,28 +83,5 @@ public final class InPlaceUpgrade {
   private String start(Path jar, List<String> args, String savepoint) throws Exception {
     String jarId = flink.uploadJar(jar);
     return flink.runJar(jarId, IngestionJob.class.getName(), args, savepoint);
-  }
-
-  /** Null when the job runs and completed a checkpoint within {@code grace}, else why not. */
-  private String awaitHealthy(String job, Duration grace) throws Exception {
-    long deadline = System.nanoTime() + grace.toNanos();
-    String state = "";
-    while (System.nanoTime() < deadline) {
-      state = flink.jobState(job);
-      if (List.of("FAILED", "CANCELED", "FINISHED").contains(state)) {
-        return "job " + job + " is " + state + ": " + flink.rootException(job);
-      }
-      if ("RUNNING".equals(state) && flink.lastCompletedCheckpoint(job) >= 0) {
-        return null;
-      }
-      Thread.sleep(500);
-    }
-    return "job "
-        + job
-        + " did not complete a checkpoint within "
-        + grace.toSeconds()
-        + " s ("
-        + state
-        + ")";
   }
 }

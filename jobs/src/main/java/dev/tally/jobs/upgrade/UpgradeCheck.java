@@ -89,7 +89,7 @@ public final class UpgradeCheck {
         }
       }
     } catch (Exception e) {
-      problems.add("the new jar does not build the job: " + rootMessage(e));
+      problems.add("the new jar does not build the job: " + RestoreCheck.rootMessage(e));
     }
     if (problems.isEmpty()) {
       for (SavepointInspection.OperatorEntry o : m.operators()) {
@@ -105,15 +105,5 @@ public final class UpgradeCheck {
     }
     problems.forEach(p -> System.out.println("PROBLEM " + p));
     System.exit(problems.isEmpty() ? 0 : 1);
-  }
-
-  private static String rootMessage(Throwable t) {
-    String message = t.getMessage();
-    for (Throwable c = t.getCause(); c != null; c = c.getCause()) {
-      if (c.getMessage() != null) {
-        message = c.getMessage();
-      }
-    }
-    return message;
   }
 }
