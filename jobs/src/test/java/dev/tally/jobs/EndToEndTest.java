@@ -13,7 +13,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Real parts for end-to-end tests: an in-process Kafka broker (KRaft), an embedded PostgreSQL 17
- * with Tally's schema, and a Flink mini cluster with one TaskManager of two slots.
+ * with Tally's schema, and a Flink mini cluster with one TaskManager of four slots (room for blue
+ * and green at parallelism 2).
  */
 abstract class EndToEndTest {
   @RegisterExtension
@@ -21,7 +22,7 @@ abstract class EndToEndTest {
       new MiniClusterExtension(
           new MiniClusterResourceConfiguration.Builder()
               .setNumberTaskManagers(1)
-              .setNumberSlotsPerTaskManager(2)
+              .setNumberSlotsPerTaskManager(4)
               .build());
 
   static KafkaTestCluster kafka;

@@ -165,7 +165,8 @@ public final class PostgresForTests implements AutoCloseable {
         }
       }
       s.execute(
-          "TRUNCATE tally.event_counts, tally.breakdown_counts, tally.ledger, tally.sink_commits, tally.source_offsets, tally.daily_active,"
+          "TRUNCATE tally.event_counts, tally.breakdown_counts, tally.ledger, tally.sink_commits, tally.source_offsets, tally.daily_active, tally.ingestion_warnings,"
+              + " tally.compaction_holds, tally.generation_inheritance,"
               + " tally.active_generation, tally.generations CASCADE");
     }
   }

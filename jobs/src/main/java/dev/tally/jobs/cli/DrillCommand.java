@@ -23,7 +23,8 @@ import picocli.CommandLine.Option;
       "the independently computed expectation exactly, the enriched topic holds each valid event",
       "once, the audit is clean, and no prepared or open Kafka transaction is left. Exit 1 on any",
       "difference. Faults: taskmanager-kill, jobmanager-kill, kafka-restart, postgres-restart,",
-      "checkpoint-failure, crash-after-prepare, all."
+      "checkpoint-failure, crash-after-prepare, upgrade-in-place, upgrade-blue-green,",
+      "upgrade-blue-green-abort, backfill, all."
     })
 public final class DrillCommand implements Callable<Integer> {
   @Mixin StackOptions stackOptions;

@@ -21,7 +21,7 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = {
       "Upgrade a running generation to a new job jar.",
-      "in-place: savepoint while it runs, check the new jar against it (nothing changes if the check fails), stop-with-savepoint, start the new jar from that savepoint as the same generation, and wait until it runs and completes a checkpoint; if it does not, cancel it and start --previous-jar again from the same savepoint. blue-green: start --green-generation recounting the raw topic from the same start as blue, flip analysts to it when its committed watermark reached blue's and its audit is clean, then stop blue with a savepoint; abort (blue stays active) if green fails, restarts or stalls."
+      "in-place: savepoint while it runs, check the new jar against it (nothing changes if the check fails), stop-with-savepoint, start the new jar from that savepoint as the same generation, and wait until it runs and completes a checkpoint; if it does not, cancel it and start --previous-jar again from the same savepoint. blue-green: start --green-generation from blue's savepoint (its state without the sinks' state, and blue's rows as of that savepoint; or, with --green-start recount, recounting the raw topic from the same start as blue), flip analysts to it when its committed watermark reached blue's and its audit is clean, then stop blue with a savepoint; abort (blue stays active) if green fails, restarts or stalls."
     })
 public final class UpgradeCommand implements Callable<Integer> {
   @Mixin JobCommands.Cluster cluster;
@@ -52,6 +52,16 @@ public final class UpgradeCommand implements Callable<Integer> {
   String greenGeneration;
 
   @Option(
+      names = "--green-start",
+      defaultValue = "savepoint",
+      paramLabel = "S",
+      description =
+          "blue-green: savepoint (default: green restores blue's savepoint without its sinks' state"
+              + " and inherits blue's rows as of it) or recount (green reads the raw topic from"
+              + " --starting-offsets; for state the new jar cannot restore)")
+  String greenStart;
+
+  @Option(
       names = "--starting-offsets",
       defaultValue = "earliest",
       paramLabel = "S",
@@ -74,6 +84,9 @@ public final class UpgradeCommand implements Callable<Integer> {
       throw new UserFacingErrors.UsageError("--strategy must be in-place or blue-green");
     }
     if ("blue-green".equals(strategy)) {
+      if (!"savepoint".equals(greenStart) && !"recount".equals(greenStart)) {
+        throw new UserFacingErrors.UsageError("--green-start must be savepoint or recount");
+      }
       if (greenGeneration == null) {
         throw new UserFacingErrors.UsageError("--strategy blue-green needs --green-generation");
       }
@@ -147,6 +160,9 @@ public final class UpgradeCommand implements Callable<Integer> {
                 blue,
                 greenGeneration,
                 jar,
+                "recount".equals(greenStart)
+                    ? BlueGreenUpgrade.GreenStart.RECOUNT
+                    : BlueGreenUpgrade.GreenStart.SAVEPOINT,
                 g -> JobSubmission.programArgs(layout, g, Duration.ofSeconds(5), startingOffsets),
                 g ->
                     new Audit.Target(

@@ -201,8 +201,11 @@ public final class JobSubmission {
   /** Whether the generation is registered (it ran, or runs). */
   public static boolean isRegistered(Connection admin, String generation) throws Exception {
     try (PreparedStatement ps =
-        admin.prepareStatement("SELECT 1 FROM tally.generations WHERE generation = ?")) {
+        admin.prepareStatement(
+            "SELECT 1 FROM tally.generations WHERE generation = ?"
+                + " UNION ALL SELECT 1 FROM tally.generation_inheritance WHERE generation = ?")) {
       ps.setString(1, generation);
+      ps.setString(2, generation);
       try (var rs = ps.executeQuery()) {
         return rs.next();
       }

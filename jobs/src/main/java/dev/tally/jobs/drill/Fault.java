@@ -21,8 +21,8 @@ public enum Fault {
           + " job jar from it"),
   UPGRADE_BLUE_GREEN(
       "upgrade-blue-green",
-      "start green as a new generation recounting the run, flip when it caught up and its audit"
-          + " is clean, stop blue with a savepoint"),
+      "start green from blue's savepoint (taken while blue runs) as a new generation, flip when"
+          + " it caught up and its audit is clean, stop blue with a savepoint"),
   UPGRADE_BLUE_GREEN_ABORT(
       "upgrade-blue-green-abort",
       "start a green that fails (its PostgreSQL password file is missing): the upgrade aborts,"

@@ -4,6 +4,7 @@ import dev.tally.jobs.IngestionJob;
 import dev.tally.jobs.audit.Audit;
 import dev.tally.jobs.demo.JobSubmission;
 import dev.tally.savepoints.FlinkRest;
+import dev.tally.savepoints.RestoreCheck;
 import dev.tally.savepoints.SavepointOperations;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -15,16 +16,18 @@ import java.util.concurrent.Callable;
 import java.util.function.Function;
 
 /**
- * A blue/green upgrade by recount: green is a new generation (its own transactional ids, consumer
- * group, gids and rows) running the new jar over the raw topic from the same starting point as
- * blue, while blue keeps serving analysts. When green's committed watermark has reached blue's and
- * green's audit is clean, the active generation flips to green in one statement and blue is stopped
- * with a savepoint kept for rollback. If green fails, restarts or stalls (its watermark does not
- * advance within the grace period) the upgrade aborts: green is cancelled, its prepared
- * transactions are rolled back, and nothing changes for analysts.
+ * A blue/green upgrade: green is a new generation (its own transactional ids, consumer group, gids
+ * and rows) running the new jar while blue keeps serving analysts. When green's committed watermark
+ * has reached blue's and green's audit is clean, the active generation flips to green in one
+ * statement and blue is stopped with a savepoint kept for rollback. If green fails, restarts or
+ * stalls (its watermark does not advance within the grace period) the upgrade aborts: green is
+ * cancelled, its prepared transactions are rolled back, and nothing changes for analysts.
  *
- * <p>Green recounts instead of restoring blue's savepoint (docs/decisions.md 25): it needs the raw
- * topic's retention to cover blue's starting point, and persons are rebuilt from that history.
+ * <p>Green starts either from blue's savepoint ({@link GreenStart#SAVEPOINT}, the default: blue's
+ * state without its sinks' state, plus blue's rows as of that savepoint — {@link
+ * GreenFromSavepoint}) or by recounting the raw topic from blue's starting point ({@link
+ * GreenStart#RECOUNT}: for a new jar whose state is incompatible, at the price of needing the raw
+ * topic to retain blue's whole history).
  */
 public final class BlueGreenUpgrade {
   private final FlinkRest flink;
@@ -35,6 +38,12 @@ public final class BlueGreenUpgrade {
     this.flink = flink;
     this.admin = admin;
     this.out = out;
+  }
+
+  /** Where green's state and rows come from. */
+  public enum GreenStart {
+    SAVEPOINT,
+    RECOUNT
   }
 
   /** What happened; on success {@code jobId}/{@code generation} are green's. */
@@ -54,6 +63,7 @@ public final class BlueGreenUpgrade {
       String blueGeneration,
       String greenGeneration,
       Path newJar,
+      GreenStart start,
       Function<String, List<String>> argsFor,
       Function<String, Audit.Target> audit,
       String savepointDir,
@@ -61,16 +71,53 @@ public final class BlueGreenUpgrade {
       Duration deadline)
       throws Exception {
     out.println("0/5 pre-flight: savepoint blue while it runs, check the new jar against it");
-    String probe =
-        new SavepointOperations(flink, out, Duration.ofMinutes(5)).savepoint(blueJob, savepointDir);
-    List<String> preflight = UpgradeCheck.problems(probe, newJar, argsFor.apply(greenGeneration));
-    if (!preflight.isEmpty()) {
-      return new Result(false, null, null, null, preflight);
+    String greenSavepoint = null;
+    if (start == GreenStart.SAVEPOINT) {
+      try (Connection c = admin.call()) {
+        GreenFromSavepoint.hold(c, blueGeneration, "blue/green upgrade to " + greenGeneration);
+      }
     }
-    out.println("1/5 start green " + greenGeneration + " (" + newJar.getFileName() + ")");
+    try {
+      String probe =
+          new SavepointOperations(flink, out, Duration.ofMinutes(5))
+              .savepoint(blueJob, savepointDir);
+      List<String> preflight = UpgradeCheck.problems(probe, newJar, argsFor.apply(greenGeneration));
+      if (!preflight.isEmpty()) {
+        return new Result(false, null, null, null, preflight);
+      }
+      if (start == GreenStart.SAVEPOINT) {
+        try {
+          greenSavepoint = inherit(probe, blueGeneration, greenGeneration);
+        } catch (Exception e) {
+          // nothing started, nothing flipped: blue stays as it is
+          return new Result(
+              false,
+              null,
+              null,
+              null,
+              List.of("cannot start green from blue's savepoint: " + RestoreCheck.rootMessage(e)));
+        }
+      }
+    } finally {
+      if (start == GreenStart.SAVEPOINT) {
+        try (Connection c = admin.call()) {
+          GreenFromSavepoint.release(c, blueGeneration);
+        }
+      }
+    }
+    out.println(
+        "1/5 start green "
+            + greenGeneration
+            + " ("
+            + newJar.getFileName()
+            + (greenSavepoint == null
+                ? ", recounting from blue's start"
+                : ", from blue's savepoint")
+            + ")");
     String jarId = flink.uploadJar(newJar);
     String green =
-        flink.runJar(jarId, IngestionJob.class.getName(), argsFor.apply(greenGeneration), null);
+        flink.runJar(
+            jarId, IngestionJob.class.getName(), argsFor.apply(greenGeneration), greenSavepoint);
     long end = System.nanoTime() + deadline.toNanos();
     long lastProgress = System.nanoTime();
     long greenWatermark = Long.MIN_VALUE;
@@ -130,6 +177,29 @@ public final class BlueGreenUpgrade {
     String blueSavepoint =
         new SavepointOperations(flink, out, Duration.ofMinutes(5)).stop(blueJob, savepointDir);
     return new Result(true, green, greenGeneration, blueSavepoint, List.of());
+  }
+
+  /**
+   * Prepares green's start from blue's savepoint {@code probe}: waits until blue committed what the
+   * savepoint covers, writes the savepoint without sink state, copies blue's rows as of it.
+   *
+   * @return the savepoint green starts from
+   */
+  private String inherit(String probe, String blue, String green) throws Exception {
+    GreenFromSavepoint.Boundary boundary = GreenFromSavepoint.boundary(probe);
+    out.println("    wait until blue commits the savepoint's transactions " + boundary);
+    GreenFromSavepoint.awaitCommitted(admin, blue, boundary, Duration.ofMinutes(2));
+    String stripped = probe.replaceAll("/+$", "") + "-for-" + green;
+    GreenFromSavepoint.stripSinkState(probe, stripped);
+    out.println("    " + stripped + ": blue's state without its sinks' state");
+    try (Connection c = admin.call()) {
+      GreenFromSavepoint.Inherited inherited =
+          GreenFromSavepoint.copyRows(c, blue, green, boundary, probe);
+      out.printf(
+          "    green inherits %,d row versions (%,d events consumed) as of the savepoint%n",
+          inherited.rows(), inherited.ledger().consumed());
+    }
+    return stripped;
   }
 
   private Result abort(String green, String greenGeneration, String why) throws Exception {

@@ -34,6 +34,21 @@ class UpgradeCommandTest {
     assertThat(blueGreen).contains("needs --green-generation").doesNotContain("\tat ");
     assertThat(runErr("upgrade", "--job", "abc", "--jar", jar.toString(), "--strategy", "rolling"))
         .contains("in-place or blue-green");
+    assertThat(
+            runErr(
+                "upgrade",
+                "--job",
+                "abc",
+                "--jar",
+                jar.toString(),
+                "--strategy",
+                "blue-green",
+                "--green-generation",
+                "g2",
+                "--green-start",
+                "snapshot"))
+        .contains("--green-start must be savepoint or recount")
+        .doesNotContain("\tat ");
     String missing = runErr("upgrade", "--job", "abc", "--jar", tmp.resolve("nope.jar").toString());
     assertThat(missing).contains("no such jar").doesNotContain("\tat ");
     assertThat(missing.strip().lines()).hasSize(1);

@@ -145,7 +145,7 @@ final class PostgresTwoPhaseWriter
     String gid = TransactionIds.gid(options.generation(), options.sinkId(), subtask, checkpoint);
     try {
       connection.setAutoCommit(false);
-      int rows = insertRows();
+      int rows = insertRows(checkpoint);
       insertCommitRow(gid, checkpoint, rows);
       try (Statement s = connection.createStatement()) {
         s.execute("PREPARE TRANSACTION " + TransactionIds.literal(gid));
@@ -161,7 +161,7 @@ final class PostgresTwoPhaseWriter
     return List.of(new PostgresCommittable(gid, subtask, checkpoint));
   }
 
-  private int insertRows() throws SQLException {
+  private int insertRows(long checkpoint) throws SQLException {
     Map<TallyRow.Table, List<TallyRow>> byTable = new EnumMap<>(TallyRow.Table.class);
     for (TallyRow r : buffer.values()) {
       byTable.computeIfAbsent(r.table, t -> new ArrayList<>()).add(r);
@@ -170,7 +170,7 @@ final class PostgresTwoPhaseWriter
       RowInserts.Insert insert = RowInserts.BY_TABLE.get(e.getKey());
       try (PreparedStatement ps = connection.prepareStatement(insert.sql())) {
         for (TallyRow r : e.getValue()) {
-          insert.binder().bind(ps, options.generation(), r);
+          insert.bind(ps, options.generation(), r, subtask, checkpoint);
           ps.addBatch();
         }
         ps.executeBatch();
@@ -199,7 +199,7 @@ final class PostgresTwoPhaseWriter
   @Override
   public List<PostgresWriterState> snapshotState(long checkpointId) {
     lastSnapshottedCheckpoint = checkpointId;
-    return List.of(new PostgresWriterState(subtask, checkpointId));
+    return List.of(new PostgresWriterState(subtask, checkpointId, lastPreparedCheckpoint));
   }
 
   @Override

@@ -17,7 +17,19 @@ final class RowInserts {
     void bind(PreparedStatement ps, String generation, TallyRow r) throws SQLException;
   }
 
-  record Insert(String sql, Binder binder) {}
+  /**
+   * An insert whose last two parameters are the row's provenance: the writer subtask and the
+   * checkpoint number of its transaction (as in {@code tally.sink_commits}).
+   */
+  record Insert(String sql, Binder binder) {
+    void bind(PreparedStatement ps, String generation, TallyRow r, int subtask, long checkpoint)
+        throws SQLException {
+      binder.bind(ps, generation, r);
+      int last = (int) sql.chars().filter(c -> c == '?').count();
+      ps.setInt(last - 1, subtask);
+      ps.setLong(last, checkpoint);
+    }
+  }
 
   static final Map<TallyRow.Table, Insert> BY_TABLE = new EnumMap<>(TallyRow.Table.class);
 
@@ -25,8 +37,8 @@ final class RowInserts {
     BY_TABLE.put(
         TallyRow.Table.EVENT_COUNTS,
         new Insert(
-            "INSERT INTO tally.event_counts (generation, project, grain, window_start, event, revision, events, persons)"
-                + " VALUES (?, ?, ?, to_timestamp(? / 1000.0), ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            "INSERT INTO tally.event_counts (generation, project, grain, window_start, event, revision, events, persons, sink_subtask, sink_checkpoint)"
+                + " VALUES (?, ?, ?, to_timestamp(? / 1000.0), ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (ps, g, r) -> {
               ps.setString(1, g);
               ps.setString(2, r.project);
@@ -40,8 +52,8 @@ final class RowInserts {
     BY_TABLE.put(
         TallyRow.Table.BREAKDOWN_COUNTS,
         new Insert(
-            "INSERT INTO tally.breakdown_counts (generation, project, window_start, event, property, value, revision, events, persons)"
-                + " VALUES (?, ?, to_timestamp(? / 1000.0), ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            "INSERT INTO tally.breakdown_counts (generation, project, window_start, event, property, value, revision, events, persons, sink_subtask, sink_checkpoint)"
+                + " VALUES (?, ?, to_timestamp(? / 1000.0), ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (ps, g, r) -> {
               ps.setString(1, g);
               ps.setString(2, r.project);
@@ -56,8 +68,8 @@ final class RowInserts {
     BY_TABLE.put(
         TallyRow.Table.LEDGER,
         new Insert(
-            "INSERT INTO tally.ledger (generation, project, hour, revision, consumed, aggregated, duplicates, too_late, dead_lettered)"
-                + " VALUES (?, ?, to_timestamp(? / 1000.0), ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            "INSERT INTO tally.ledger (generation, project, hour, revision, consumed, aggregated, duplicates, too_late, dead_lettered, sink_subtask, sink_checkpoint)"
+                + " VALUES (?, ?, to_timestamp(? / 1000.0), ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (ps, g, r) -> {
               ps.setString(1, g);
               ps.setString(2, r.project);
@@ -72,8 +84,8 @@ final class RowInserts {
     BY_TABLE.put(
         TallyRow.Table.SOURCE_OFFSETS,
         new Insert(
-            "INSERT INTO tally.source_offsets (generation, topic, partition, revision, first_offset, next_offset, records, max_event_ms)"
-                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            "INSERT INTO tally.source_offsets (generation, topic, partition, revision, first_offset, next_offset, records, max_event_ms, sink_subtask, sink_checkpoint)"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (ps, g, r) -> {
               ps.setString(1, g);
               ps.setString(2, r.project);
@@ -87,8 +99,8 @@ final class RowInserts {
     BY_TABLE.put(
         TallyRow.Table.DAILY_ACTIVE,
         new Insert(
-            "INSERT INTO tally.daily_active (generation, project, day, revision, events, persons)"
-                + " VALUES (?, ?, (to_timestamp(? / 1000.0) AT TIME ZONE 'UTC')::date, ?, ?, ?) ON CONFLICT DO NOTHING",
+            "INSERT INTO tally.daily_active (generation, project, day, revision, events, persons, sink_subtask, sink_checkpoint)"
+                + " VALUES (?, ?, (to_timestamp(? / 1000.0) AT TIME ZONE 'UTC')::date, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (ps, g, r) -> {
               ps.setString(1, g);
               ps.setString(2, r.project);
@@ -100,8 +112,8 @@ final class RowInserts {
     BY_TABLE.put(
         TallyRow.Table.WARNINGS,
         new Insert(
-            "INSERT INTO tally.ingestion_warnings (generation, project, hour, kind, revision, occurrences)"
-                + " VALUES (?, ?, to_timestamp(? / 1000.0), ?, ?, ?) ON CONFLICT DO NOTHING",
+            "INSERT INTO tally.ingestion_warnings (generation, project, hour, kind, revision, occurrences, sink_subtask, sink_checkpoint)"
+                + " VALUES (?, ?, to_timestamp(? / 1000.0), ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (ps, g, r) -> {
               ps.setString(1, g);
               ps.setString(2, r.project);

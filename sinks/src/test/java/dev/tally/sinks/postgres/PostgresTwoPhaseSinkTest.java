@@ -168,6 +168,69 @@ class PostgresTwoPhaseSinkTest {
   }
 
   @Test
+  void shouldRecordEachRowsTransactionAndKeepSupersededRevisionsWhileCompactionIsHeld()
+      throws Exception {
+    try (Connection c = db.admin();
+        Statement s = c.createStatement()) {
+      s.execute("INSERT INTO tally.compaction_holds (generation, reason) VALUES ('g1', 'test')");
+    }
+    List<PostgresWriterState> states = new ArrayList<>();
+    try (PostgresTwoPhaseWriter w = writer(0, 1, OptionalLong.empty());
+        PostgresCommitter committer = new PostgresCommitter(options, 0)) {
+      w.write(minuteRow("signup", 1, 1), null);
+      Collection<PostgresCommittable> declined = w.prepareCommit(); // checkpoint 1 declined
+      for (int i = 2; i <= 25; i++) {
+        w.write(minuteRow("signup", i, i), null);
+        Collection<PostgresCommittable> prepared = w.prepareCommit();
+        states.addAll(w.snapshotState(i + 10)); // checkpoint ids run ahead of the numbers
+        List<PostgresCommittable> all = new ArrayList<>(prepared);
+        if (i == 2) {
+          all.addAll(declined);
+        }
+        committer.commit(new TestRequests(all).all);
+      }
+    }
+    // no compaction while held: all 25 revisions remain
+    assertThat(db.queryLong("SELECT count(*) FROM tally.event_counts WHERE event = 'signup'"))
+        .isEqualTo(25);
+    // every row names the transaction that committed it
+    assertThat(
+            db.queryLong(
+                "SELECT count(*) FROM tally.event_counts e JOIN tally.sink_commits c"
+                    + " ON c.generation = e.generation AND c.subtask = e.sink_subtask"
+                    + " AND c.checkpoint = e.sink_checkpoint"))
+        .isEqualTo(25);
+    // the writer state names the transaction it prepared for that checkpoint
+    PostgresWriterState last = states.get(states.size() - 1);
+    assertThat(last.checkpoint()).isEqualTo(35);
+    assertThat(
+            db.queryLong(
+                "SELECT revision FROM tally.event_counts WHERE sink_checkpoint = "
+                    + last.preparedTransaction()))
+        .isEqualTo(25);
+    PostgresWriterState.Serializer serializer = new PostgresWriterState.Serializer();
+    assertThat(serializer.deserialize(2, serializer.serialize(last))).isEqualTo(last);
+
+    try (Connection c = db.admin();
+        Statement s = c.createStatement()) {
+      s.execute("DELETE FROM tally.compaction_holds");
+    }
+    try (PostgresTwoPhaseWriter w = writer(0, 1, OptionalLong.of(35));
+        PostgresCommitter committer = new PostgresCommitter(options, 0)) {
+      for (int i = 26; i <= 45; i++) {
+        w.write(minuteRow("signup", i, i), null);
+        Collection<PostgresCommittable> prepared = w.prepareCommit();
+        w.snapshotState(i + 10);
+        committer.commit(new TestRequests(prepared).all);
+      }
+    }
+    // released: the compaction after this committer's 20th commit deleted everything but 45
+    assertThat(db.queryLong("SELECT count(*) FROM tally.event_counts WHERE event = 'signup'"))
+        .isEqualTo(1);
+    assertThat(visibleEvents("signup")).isEqualTo(45);
+  }
+
+  @Test
   void shouldRollBackOrphanedPreparedTransactionsOnRestore() throws Exception {
     Collection<PostgresCommittable> restoredCommittables;
     try (PostgresTwoPhaseWriter w = writer(0, 1, OptionalLong.empty());

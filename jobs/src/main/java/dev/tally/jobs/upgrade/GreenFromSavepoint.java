@@ -1,0 +1,268 @@
+package dev.tally.jobs.upgrade;
+
+import dev.tally.jobs.TallyTopology;
+import dev.tally.jobs.audit.Audit;
+import dev.tally.savepoints.SavepointSurgery;
+import dev.tally.sinks.postgres.PostgresWriterState;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import org.apache.flink.core.io.SimpleVersionedSerialization;
+
+/**
+ * Starting green from blue's savepoint as a new generation (docs/decisions.md 26). Green restores
+ * every operator's state from the savepoint except the sinks', and starts with blue's rows as of
+ * that savepoint, so analysts see the same numbers after the flip:
+ *
+ * <ol>
+ *   <li>{@link #hold} blue's compaction before the savepoint, so the row versions as of the
+ *       savepoint survive until they are copied;
+ *   <li>{@link #boundary}: per sink subtask, the transaction blue prepared at the savepoint's
+ *       barrier (from blue's PostgreSQL writer state in the savepoint);
+ *   <li>{@link #awaitCommitted}: blue commits those with its next checkpoint (an intermediate
+ *       savepoint commits nothing itself);
+ *   <li>{@link #stripSinkState}: a copy of the savepoint without the sinks' state — restored,
+ *       blue's Kafka transactional ids and PostgreSQL committables would be green's, and green's
+ *       Kafka writer would fence the still-running blue;
+ *   <li>{@link #copyRows}: blue's newest row versions from transactions up to the boundary become
+ *       green's, with their revisions (green's keyed state continues from exactly those), and the
+ *       inherited ledger totals are recorded in {@code tally.generation_inheritance} (green's own
+ *       Kafka outputs hold only what green processed; the audit subtracts them).
+ * </ol>
+ */
+public final class GreenFromSavepoint {
+  private static final String SINK_ID = "aggregates";
+
+  private GreenFromSavepoint() {}
+
+  /**
+   * Per sink subtask, the number of the transaction (its {@code tally.sink_commits.checkpoint})
+   * that blue prepared at the savepoint's barrier: the savepoint covers exactly blue's rows from
+   * transactions up to these.
+   */
+  public record Boundary(Map<Integer, Long> preparedBySubtask) {}
+
+  /** The rows and ledger totals green inherited. */
+  public record Inherited(long rows, Audit.LedgerTotals ledger) {}
+
+  /** One aggregate table: its row key (without generation) and value columns. */
+  private record Table(String name, String key, String values) {}
+
+  private static final List<Table> TABLES =
+      List.of(
+          new Table("event_counts", "project, grain, window_start, event", "events, persons"),
+          new Table(
+              "breakdown_counts",
+              "project, window_start, event, property, value",
+              "events, persons"),
+          new Table(
+              "ledger",
+              "project, hour",
+              "consumed, aggregated, duplicates, too_late, dead_lettered"),
+          new Table(
+              "source_offsets",
+              "topic, partition",
+              "first_offset, next_offset, records, max_event_ms"),
+          new Table("daily_active", "project, day", "events, persons"),
+          new Table("ingestion_warnings", "project, hour, kind", "occurrences"));
+
+  /** Pauses compaction of {@code generation}'s superseded row versions. */
+  public static void hold(Connection c, String generation, String reason) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "INSERT INTO tally.compaction_holds (generation, reason) VALUES (?, ?)"
+                + " ON CONFLICT (generation) DO UPDATE SET reason = EXCLUDED.reason, held_at = now()")) {
+      ps.setString(1, generation);
+      ps.setString(2, reason);
+      ps.executeUpdate();
+    }
+  }
+
+  public static void release(Connection c, String generation) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement("DELETE FROM tally.compaction_holds WHERE generation = ?")) {
+      ps.setString(1, generation);
+      ps.executeUpdate();
+    }
+  }
+
+  /** Reads the boundary from blue's PostgreSQL writer state in the savepoint. */
+  public static Boundary boundary(String savepoint) throws Exception {
+    PostgresWriterState.Serializer serializer = new PostgresWriterState.Serializer();
+    Map<Integer, Long> prepared = new TreeMap<>();
+    for (byte[] raw :
+        SavepointSurgery.operatorListState(
+            savepoint, TallyTopology.Uids.SINK_AGGREGATES, "writer_raw_states")) {
+      PostgresWriterState s =
+          SimpleVersionedSerialization.readVersionAndDeSerialize(serializer, raw);
+      if (s.preparedTransaction() == PostgresWriterState.UNKNOWN) {
+        throw new IllegalStateException(
+            "the savepoint was taken by a Tally release that did not record its PostgreSQL"
+                + " transactions; upgrade blue in place first, or use --green-start recount");
+      }
+      prepared.put(s.subtask(), s.preparedTransaction());
+    }
+    if (prepared.isEmpty()) {
+      throw new IllegalStateException(
+          "the savepoint has no PostgreSQL sink state (uid "
+              + TallyTopology.Uids.SINK_AGGREGATES
+              + "): not a savepoint of a Tally ingestion job");
+    }
+    return new Boundary(prepared);
+  }
+
+  /**
+   * Waits until blue has committed every transaction the savepoint covers. Fails after {@code
+   * timeout} (blue not checkpointing: green would start from rows that may never commit).
+   */
+  public static void awaitCommitted(
+      Callable<Connection> admin, String blue, Boundary boundary, Duration timeout)
+      throws Exception {
+    long end = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      List<Integer> waiting = new ArrayList<>();
+      try (Connection c = admin.call();
+          PreparedStatement ps =
+              c.prepareStatement(
+                  "SELECT subtask, max(checkpoint) FROM tally.sink_commits"
+                      + " WHERE generation = ? AND sink_id = ? GROUP BY subtask")) {
+        ps.setString(1, blue);
+        ps.setString(2, SINK_ID);
+        Map<Integer, Long> committed = new TreeMap<>();
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            committed.put(rs.getInt(1), rs.getLong(2));
+          }
+        }
+        boundary
+            .preparedBySubtask()
+            .forEach(
+                (subtask, prepared) -> {
+                  if (committed.getOrDefault(subtask, -1L) < prepared) {
+                    waiting.add(subtask);
+                  }
+                });
+      }
+      if (waiting.isEmpty()) {
+        return;
+      }
+      if (System.nanoTime() > end) {
+        throw new IllegalStateException(
+            "blue did not commit the savepoint's transactions of sink subtasks "
+                + waiting
+                + " within "
+                + timeout.toSeconds()
+                + " s (is blue completing checkpoints?)");
+      }
+      Thread.sleep(250);
+    }
+  }
+
+  /** The uids of every sink operator (writers and committers) of the topology. */
+  public static List<String> sinkStateUids() {
+    List<String> uids = new ArrayList<>();
+    for (String sink :
+        List.of(
+            TallyTopology.Uids.SINK_ENRICHED,
+            TallyTopology.Uids.SINK_DEAD_LETTERS,
+            TallyTopology.Uids.SINK_TOO_LATE,
+            TallyTopology.Uids.SINK_AGGREGATES,
+            TallyTopology.Uids.SINK_PERSONS)) {
+      uids.addAll(SavepointSurgery.sinkOperatorUids(sink));
+    }
+    return uids;
+  }
+
+  /** The generation {@code generation} inherited from, or null if it started on its own. */
+  public static String parent(Connection c, String generation) throws SQLException {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT parent FROM tally.generation_inheritance WHERE generation = ?")) {
+      ps.setString(1, generation);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() ? rs.getString(1) : null;
+      }
+    }
+  }
+
+  /** Writes {@code target}: the savepoint without any sink state. */
+  public static void stripSinkState(String savepoint, String target) throws Exception {
+    SavepointSurgery.removeOperators(savepoint, sinkStateUids(), target);
+  }
+
+  /**
+   * Copies blue's newest row versions as of the boundary into green, with their revisions, and
+   * records the lineage — in one transaction. Rows without provenance (written before the sink
+   * recorded it) predate any savepoint taken since and are included.
+   */
+  public static Inherited copyRows(
+      Connection c, String blue, String green, Boundary boundary, String savepoint)
+      throws SQLException {
+    Integer[] subtasks = boundary.preparedBySubtask().keySet().toArray(Integer[]::new);
+    Long[] prepared = boundary.preparedBySubtask().values().toArray(Long[]::new);
+    boolean autoCommit = c.getAutoCommit();
+    c.setAutoCommit(false);
+    try {
+      long rows = 0;
+      for (Table t : TABLES) {
+        String sql =
+            "INSERT INTO tally."
+                + t.name()
+                + " (generation, "
+                + t.key()
+                + ", revision, "
+                + t.values()
+                + ") SELECT DISTINCT ON ("
+                + t.key()
+                + ") ?, "
+                + t.key()
+                + ", revision, "
+                + t.values()
+                + " FROM tally."
+                + t.name()
+                + " r LEFT JOIN unnest(?::integer[], ?::bigint[]) AS b(subtask, prepared)"
+                + " ON b.subtask = r.sink_subtask WHERE r.generation = ?"
+                + " AND (r.sink_subtask IS NULL OR b.prepared IS NULL OR r.sink_checkpoint <= b.prepared)"
+                + " ORDER BY "
+                + t.key()
+                + ", revision DESC";
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+          ps.setString(1, green);
+          ps.setArray(2, c.createArrayOf("integer", subtasks));
+          ps.setArray(3, c.createArrayOf("bigint", prepared));
+          ps.setString(4, blue);
+          rows += ps.executeUpdate();
+        }
+      }
+      Audit.LedgerTotals ledger = Audit.ledgerTotals(c, green);
+      try (PreparedStatement ps =
+          c.prepareStatement(
+              "INSERT INTO tally.generation_inheritance (generation, parent, parent_savepoint,"
+                  + " inherited_consumed, inherited_aggregated, inherited_too_late, inherited_dead_lettered)"
+                  + " VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+        ps.setString(1, green);
+        ps.setString(2, blue);
+        ps.setString(3, savepoint);
+        ps.setLong(4, ledger.consumed());
+        ps.setLong(5, ledger.aggregated());
+        ps.setLong(6, ledger.tooLate());
+        ps.setLong(7, ledger.deadLettered());
+        ps.executeUpdate();
+      }
+      c.commit();
+      return new Inherited(rows, ledger);
+    } catch (SQLException | RuntimeException e) {
+      c.rollback();
+      throw e;
+    } finally {
+      c.setAutoCommit(autoCommit);
+    }
+  }
+}
