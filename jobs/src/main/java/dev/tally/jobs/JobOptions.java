@@ -65,6 +65,23 @@ public final class JobOptions {
                   + " of the Kafka record timestamps (exclusive). The job finishes, committing"
                   + " everything, when every partition reached it.");
 
+  public static final ConfigOption<String> KAFKA_COMPRESSION =
+      key("tally.kafka.compression")
+          .stringType()
+          .defaultValue("lz4")
+          .withDescription(
+              "compression.type of the output producers (none, gzip, snappy, lz4, zstd). lz4 saves"
+                  + " network and broker disk; none saves the TaskManager's CPU where the broker is"
+                  + " local (docs/performance.md).");
+
+  public static final ConfigOption<Boolean> KAFKA_PRODUCER_METRICS =
+      key("tally.kafka.producer-metrics")
+          .booleanType()
+          .defaultValue(true)
+          .withDescription(
+              "Register every output producer's Kafka client metrics with Flink (the connector's"
+                  + " default). Switching it off made no measurable difference (docs/performance.md).");
+
   public static final ConfigOption<Duration> KAFKA_TRANSACTION_TIMEOUT =
       key("tally.kafka.transaction-timeout")
           .durationType()

@@ -5,6 +5,7 @@ import dev.tally.avro.RawEvent;
 import dev.tally.jobs.IngestionJob;
 import dev.tally.jobs.TallyTopology;
 import dev.tally.jobs.audit.Audit;
+import dev.tally.jobs.bench.micro.HotPathBenchmarks;
 import dev.tally.jobs.demo.JobSubmission;
 import dev.tally.jobs.demo.Topics;
 import dev.tally.jobs.demo.TrafficProducer;
@@ -51,17 +52,28 @@ public final class Bench {
   private static final double EVENT_TIME_RATE = 1000; // generated events per second of event time
 
   /** What a run measures: backlog size, live phase length, persons in the savepoint. */
-  public record Plan(long events, Duration steady, long persons, java.util.Set<String> phases) {
+  public record Plan(
+      long events,
+      Duration steady,
+      long persons,
+      java.util.Set<String> phases,
+      int jmhIterations,
+      Map<String, String> jobOptions) {
     /** The phases of a run, in order; the table rows are numbered after them. */
     public static final List<String> PHASES =
-        List.of("ceiling", "pipeline", "skew", "freshness", "savepoint");
+        List.of("ceiling", "pipeline", "skew", "freshness", "savepoint", "micro");
 
     public static Plan full(long events, java.util.Set<String> phases) {
-      return new Plan(events, Duration.ofSeconds(60), 1_000_000, phases);
+      return new Plan(events, Duration.ofSeconds(60), 1_000_000, phases, 5, Map.of());
     }
 
     public static Plan quick(java.util.Set<String> phases) {
-      return new Plan(100_000, Duration.ofSeconds(20), 100_000, phases);
+      return new Plan(100_000, Duration.ofSeconds(20), 100_000, phases, 2, Map.of());
+    }
+
+    /** The same plan with job options (e.g. tally.kafka.compression=none) for every job. */
+    public Plan withJobOptions(Map<String, String> options) {
+      return new Plan(events, steady, persons, phases, jmhIterations, Map.copyOf(options));
     }
 
     boolean has(String phase) {
@@ -81,6 +93,9 @@ public final class Bench {
   private final List<String> runningJobs = Collections.synchronizedList(new ArrayList<>());
   private final List<String> generations = Collections.synchronizedList(new ArrayList<>());
   private final long started = System.nanoTime();
+  private Map<String, Double> lastDrainCpu = Map.of();
+  private Map<String, Double> lastDrainThreads = Map.of();
+  private Map<String, String> jobOptions = Map.of();
 
   public Bench(LocalStack stack, FlinkRest flink, PrintStream out, AtomicBoolean stop, Path jar) {
     this.stack = stack;
@@ -104,6 +119,7 @@ public final class Bench {
   }
 
   public List<Row> run(Plan plan) throws Exception {
+    this.jobOptions = plan.jobOptions();
     StackLayout layout = stack.layout();
     String uniformTopic = "bench_uniform_" + run;
     String skewedTopic = "bench_skewed_" + run;
@@ -141,6 +157,12 @@ public final class Bench {
     }
     double uniform = Double.NaN;
     if (plan.has("pipeline") || plan.has("skew")) {
+      // A freshly started TaskManager JVM runs its first job far slower (JIT of Flink's own
+      // code, cold broker): the first drain after `stack up` ran at ~60% of the next ones
+      // (docs/performance.md finding 13). One unmeasured drain makes the runs comparable.
+      long warmUp = plan.events() / 5;
+      log("warm-up drain of %,d events (not measured)", warmUp);
+      drain("w", uniformTopic, warmUp);
       uniform = pipeline(plan, uniformTopic, ceiling, rows);
     }
     if (plan.has("skew")) {
@@ -152,6 +174,9 @@ public final class Bench {
     }
     if (plan.has("savepoint")) {
       rows.addAll(savepointWithPersons(plan.persons(), liveTopic));
+    }
+    if (plan.has("micro")) {
+      rows.addAll(micro(uniform, plan.jmhIterations()));
     }
     return rows;
   }
@@ -165,6 +190,19 @@ public final class Bench {
             rate(uniform) + "  (" + rate(uniform / 2) + " per core)",
             "",
             null));
+    if (!lastDrainCpu.isEmpty()) {
+      rows.add(new Row("   who used the CPU during the drain", cpuShares(lastDrainCpu), "", null));
+      List<String> threads = new ArrayList<>();
+      lastDrainThreads.forEach(
+          (thread, cores) ->
+              threads.add(String.format("%s %.2f", thread.replace("|", "/"), cores)));
+      rows.add(
+          new Row(
+              "   TaskManager threads during the drain (cores)",
+              String.join("; ", threads),
+              "",
+              null));
+    }
     if (!Double.isNaN(ceiling)) {
       rows.add(
           new Row(
@@ -182,6 +220,72 @@ public final class Bench {
     rows.add(new Row("3. skewed: half on one project, Zipf distinct_ids", rate(skewed), "", null));
     rows.add(
         new Row("   skewed / uniform", ratio(skewed / uniform), "≥ 0.80", skewed / uniform >= 0.8));
+  }
+
+  /**
+   * 7. The hot path's CPU per event on one thread (JMH, {@link HotPathBenchmarks}), next to the
+   * pipeline's time per event per core: how much of the budget the operators' own code takes.
+   */
+  private List<Row> micro(double uniform, int iterations) throws Exception {
+    log(
+        "JMH: per-event cost of the hot-path steps (1 fork, %d × 1 s warm-up, %d × 1 s)",
+        iterations, iterations);
+    org.openjdk.jmh.runner.options.Options options =
+        new org.openjdk.jmh.runner.options.OptionsBuilder()
+            .include(HotPathBenchmarks.class.getName() + ".*")
+            .forks(1)
+            .warmupIterations(iterations)
+            .warmupTime(org.openjdk.jmh.runner.options.TimeValue.seconds(1))
+            .measurementIterations(iterations)
+            .measurementTime(org.openjdk.jmh.runner.options.TimeValue.seconds(1))
+            .jvmArgsAppend("-Xmx512m")
+            .build();
+    List<Row> rows = new ArrayList<>();
+    double pipelineSteps = 0;
+    for (org.openjdk.jmh.results.RunResult r : new org.openjdk.jmh.runner.Runner(options).run()) {
+      String method = r.getParams().getBenchmark();
+      method = method.substring(method.lastIndexOf('.') + 1);
+      double ns = r.getPrimaryResult().getScore();
+      double error = r.getPrimaryResult().getScoreError();
+      rows.add(
+          new Row(
+              "7. JMH " + method,
+              String.format("%,.0f ns/event (± %,.0f)", ns, Double.isNaN(error) ? 0 : error),
+              "",
+              null));
+      // decodeAndValidate includes the decode and shuffleContributions the contributions; row
+      // revisions are bundled (far fewer than events), so shuffleRow is not a per-event cost
+      if (!List.of("avroDecode", "toContributions", "shuffleRow").contains(method)) {
+        pipelineSteps += ns;
+      }
+    }
+    if (!Double.isNaN(uniform)) {
+      double budgetNs = Runtime.getRuntime().availableProcessors() / uniform * 1e9;
+      rows.add(
+          new Row(
+              "   the steps above per event / pipeline time per event per core",
+              String.format(
+                  "%,.1f µs / %,.1f µs = %.0f%%",
+                  pipelineSteps / 1000, budgetNs / 1000, 100 * pipelineSteps / budgetNs),
+              "",
+              null));
+    }
+    return rows;
+  }
+
+  /** "Flink TaskManager 61%, Kafka broker 18%, …, idle 9%" of the whole machine. */
+  static String cpuShares(Map<String, Double> shares) {
+    List<String> parts = new ArrayList<>();
+    double used = 0;
+    for (Map.Entry<String, Double> e : shares.entrySet()) {
+      parts.add(String.format("%s %.0f%%", e.getKey(), e.getValue() * 100));
+      used += e.getValue();
+    }
+    parts.add(String.format("idle %.0f%%", Math.max(0, 1 - used) * 100));
+    return String.join(", ", parts)
+        + " (of "
+        + Runtime.getRuntime().availableProcessors()
+        + " cores)";
   }
 
   private static String rate(double eventsPerSecond) {
@@ -253,6 +357,7 @@ public final class Bench {
             "bench_dead_letter",
             "--tally.topic.late",
             "bench_late"));
+    jobOptions.forEach((key, value) -> args.addAll(List.of("--" + key, value)));
     return args;
   }
 
@@ -281,6 +386,7 @@ public final class Bench {
   double drain(String suffix, String topic, long events) throws Exception {
     String generation = "bench" + suffix + run;
     String job = start(generation, jobArgs(generation, topic, "earliest"), null);
+    CpuShares.Snapshot cpuBefore = CpuShares.take();
     long t0 = System.nanoTime();
     long deadline = t0 + Duration.ofMinutes(20).toNanos();
     long consumed = 0;
@@ -291,6 +397,9 @@ public final class Bench {
       }
     }
     double seconds = (System.nanoTime() - t0) / 1e9;
+    CpuShares.Snapshot cpuAfter = CpuShares.take();
+    lastDrainCpu = CpuShares.between(cpuBefore, cpuAfter);
+    lastDrainThreads = CpuShares.taskManagerThreads(cpuBefore, cpuAfter);
     cancel(job);
     if (consumed < events) {
       throw new IOException(

@@ -29,7 +29,8 @@ public final class PerformanceReport {
     sb.append("Versions: ").append(versions()).append("  \n");
     sb.append(
             String.format(
-                "Settings: backlog %,d events per phase, parallelism 2, checkpoints every %d s"
+                "Settings: backlog %,d events per phase (after one unmeasured warm-up drain of a"
+                    + " fifth of it), parallelism 2, checkpoints every %d s"
                     + " (exactly-once, RocksDB), steady freshness sampled %d s, %,d persons in"
                     + " the savepoint; local stack (Kafka, PostgreSQL, Flink JobManager and"
                     + " TaskManager) on the same machine.",
@@ -37,6 +38,14 @@ public final class PerformanceReport {
                 Bench.CHECKPOINT_INTERVAL.toSeconds(),
                 plan.steady().toSeconds(),
                 plan.persons()))
+        .append(
+            plan.jobOptions().isEmpty()
+                ? ""
+                : " Job options: "
+                    + plan.jobOptions().entrySet().stream()
+                        .map(e -> "`" + e.getKey() + "=" + e.getValue() + "`")
+                        .collect(java.util.stream.Collectors.joining(", "))
+                    + ".")
         .append("\n\n");
     sb.append("| measure | result | target | met |\n|---|---|---|---|\n");
     for (Bench.Row r : rows) {

@@ -49,9 +49,17 @@ public final class BenchCommand implements Callable<Integer> {
       paramLabel = "P,…",
       split = ",",
       description =
-          "only these phases: ceiling, pipeline, skew, freshness (with recovery), savepoint"
-              + " (default: all)")
+          "only these phases: ceiling, pipeline, skew, freshness (with recovery), savepoint,"
+              + " micro (JMH of the hot-path steps) (default: all)")
   List<String> phases;
+
+  @Option(
+      names = "--job-option",
+      paramLabel = "KEY=VALUE",
+      description =
+          "a job option (tally.* or a Flink option such as state.backend.rocksdb.use-bloom-filter)"
+              + " for every job of the run (repeatable; recorded in the report)")
+  List<String> jobOptions;
 
   @Option(names = "--keep", description = "leave the stack running at the end")
   boolean keep;
@@ -73,7 +81,17 @@ public final class BenchCommand implements Callable<Integer> {
                 + ")");
       }
     }
-    Bench.Plan plan = quick ? Bench.Plan.quick(selected) : Bench.Plan.full(events, selected);
+    java.util.Map<String, String> options = new java.util.LinkedHashMap<>();
+    for (String o : jobOptions == null ? List.<String>of() : jobOptions) {
+      int eq = o.indexOf('=');
+      if (eq <= 0) {
+        throw new UserFacingErrors.UsageError("--job-option must be KEY=VALUE, got '" + o + "'");
+      }
+      options.put(o.substring(0, eq), o.substring(eq + 1));
+    }
+    Bench.Plan plan =
+        (quick ? Bench.Plan.quick(selected) : Bench.Plan.full(events, selected))
+            .withJobOptions(options);
     StackOptions.Session session = stackOptions.upIfNeeded();
     LocalStack stack = session.stack();
     FlinkRest flink = new HttpFlinkRest(stack.layout().flinkRestUrl(), Duration.ofSeconds(30));

@@ -148,7 +148,18 @@ public class EnrichWithPerson extends KeyedProcessFunction<String, ValidEvent, E
   /** Applies the person rules; overridable only so tests can inject a failure. */
   protected PersonModel.Outcome resolve(ValidEvent event) throws Exception {
     Map<String, Object> props = Json.parseTrustedObject(event.propertiesJson);
-    return PersonModel.apply(store(), event, props, maxProperties);
+    PersonModel.Outcome outcome = PersonModel.apply(store(), event, props, maxProperties);
+    if (retention != null) {
+      // Retention counts from a person's last event (TTL on write): refresh the person and the
+      // event's own link even when the event changed nothing, so neither expires under an active
+      // distinct_id (an expired link would start a new person and overwrite this one).
+      PersonState person = outcome.person();
+      if (!outcome.personWritten()) {
+        persons.put(person.getPersonId(), person);
+      }
+      personIdByDistinctId.put(event.distinctId, person.getPersonId());
+    }
+    return outcome;
   }
 
   private static PersonSnapshot snapshot(String project, PersonState p, boolean removed) {

@@ -36,7 +36,11 @@ public final class PersonModel {
    * @param mergeRefused true when a merge of an already identified person was refused
    */
   public record Outcome(
-      PersonState person, PersonState mergedAway, boolean mergeRefused, boolean propertiesCapped) {}
+      PersonState person,
+      PersonState mergedAway,
+      boolean mergeRefused,
+      boolean propertiesCapped,
+      boolean personWritten) {}
 
   /** No cap: the contract's semantics (replay). */
   public static final int UNLIMITED = Integer.MAX_VALUE;
@@ -62,10 +66,16 @@ public final class PersonModel {
     }
     PersonState mergedAway = null;
     boolean refused = false;
+    boolean changed = true; // only an existing person that this event leaves as it is is not
     PersonState person;
     if (a == null) {
       String pid = store.personIdOf(u);
-      person = pid == null ? create(store, e, u) : store.get(pid);
+      if (pid == null) {
+        person = create(store, e, u);
+      } else {
+        person = store.get(pid);
+        changed = false;
+      }
     } else {
       String pu = store.personIdOf(u);
       String pa = store.personIdOf(a);
@@ -80,24 +90,35 @@ public final class PersonModel {
         join(store, person, a);
       } else if (pu.equals(pa)) {
         person = store.get(pu);
+        changed = false;
       } else {
         person = store.get(pu);
         PersonState other = store.get(pa);
         if (other.getIsIdentified()) {
           refused = true;
+          changed = false;
         } else {
           merge(store, person, other);
           mergedAway = other;
         }
       }
-      if ("$identify".equals(e.event)) {
+      if ("$identify".equals(e.event) && !person.getIsIdentified()) {
         person.setIsIdentified(true);
+        changed = true;
       }
     }
     boolean[] capped = {false};
-    person.setProperties(applyUpdates(person.getProperties(), props, maxProperties, capped));
-    store.put(person);
-    return new Outcome(person, mergedAway, refused, capped[0]);
+    String properties = applyUpdates(person.getProperties(), props, maxProperties, capped);
+    if (!properties.equals(person.getProperties())) {
+      person.setProperties(properties);
+      changed = true;
+    }
+    // Most events change nothing about their person: skipping the write saves a state write and
+    // its serialization per event (docs/performance.md).
+    if (changed) {
+      store.put(person);
+    }
+    return new Outcome(person, mergedAway, refused, capped[0], changed);
   }
 
   /** A of §4: {@code $anon_distinct_id} of an {@code $identify}, {@code alias} of an alias. */

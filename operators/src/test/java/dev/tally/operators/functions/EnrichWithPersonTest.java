@@ -54,6 +54,31 @@ class EnrichWithPersonTest {
   }
 
   @Test
+  void shouldKeepAnActivePersonAndItsLinkAliveUnderRetention() throws Exception {
+    long hour = 3_600_000L;
+    try (var h =
+        harness(new EnrichWithPerson(true, PersonModel.UNLIMITED, java.time.Duration.ofHours(1)))) {
+      h.setStateTtlProcessingTime(0);
+      h.processElement(
+          event(uuid(1), "u", "2026-11-23T10:00:00Z", "{\"$set\":{\"plan\":\"pro\"}}"), 1);
+      // events that change nothing, each within the retention of the one before
+      for (int i = 1; i <= 3; i++) {
+        h.setStateTtlProcessingTime(i * 40 * 60_000L);
+        h.processElement(event(uuid(1 + i), "u", "2026-11-23T10:00:0" + i + "Z", "{}"), 1 + i);
+      }
+      assertThat(h.extractOutputValues())
+          .as("2 h after the person was created and its link written, it is still the same person")
+          .extracting(r -> r.personPropertiesJson)
+          .containsOnly("{\"plan\":\"pro\"}");
+      // no event for longer than the retention: forgotten
+      h.setStateTtlProcessingTime(2 * hour + hour + 1);
+      h.processElement(event(uuid(9), "u", "2026-11-23T10:00:09Z", "{}"), 9);
+      var outputs = h.extractOutputValues();
+      assertThat(outputs.get(outputs.size() - 1).personPropertiesJson).isEqualTo("{}");
+    }
+  }
+
+  @Test
   void shouldDeadLetterAnEventWhoseProcessingThrowsAndKeepGoing() throws Exception {
     try (var h = harness(new FailingOnBoom())) {
       h.processElement(event(uuid(1), "boom", "2026-11-23T10:00:00Z", "{}"), 1);

@@ -15,7 +15,9 @@ class PersonModelTest {
   private final Map<String, String> ids = new HashMap<>();
   private final Map<String, PersonState> persons = new HashMap<>();
   private int n;
+  private int puts;
 
+  /** Copies on get and put, as RocksDB's serializers do: a change that is not put is lost. */
   private final PersonModel.Store store =
       new PersonModel.Store() {
         public String personIdOf(String d) {
@@ -23,11 +25,13 @@ class PersonModelTest {
         }
 
         public PersonState get(String p) {
-          return persons.get(p);
+          PersonState stored = persons.get(p);
+          return stored == null ? null : PersonState.newBuilder(stored).build();
         }
 
         public void put(PersonState p) {
-          persons.put(p.getPersonId(), p);
+          puts++;
+          persons.put(p.getPersonId(), PersonState.newBuilder(p).build());
         }
 
         public void remove(String p) {
@@ -47,6 +51,27 @@ class PersonModelTest {
             ++n, event, distinctId, props);
     ValidEvent e = EventValidator.parseJsonLine(line.getBytes(StandardCharsets.UTF_8), "t").valid;
     return PersonModel.apply(store, e, Json.parseTrustedObject(e.propertiesJson));
+  }
+
+  @Test
+  void shouldWriteThePersonOnlyWhenTheEventChangedIt() throws Exception {
+    assertThat(apply("$pageview", "u", "{}").personWritten()).as("created").isTrue();
+    assertThat(apply("$pageview", "u", "{}").personWritten()).as("nothing changed").isFalse();
+    assertThat(apply("$pageview", "u", "{\"$set\":{\"plan\":\"pro\"}}").personWritten()).isTrue();
+    assertThat(apply("$pageview", "u", "{\"$set\":{\"plan\":\"pro\"}}").personWritten())
+        .as("the same value again")
+        .isFalse();
+    assertThat(apply("$identify", "u", "{\"$anon_distinct_id\":\"anon\"}").personWritten())
+        .as("identified, anon joined")
+        .isTrue();
+    assertThat(apply("$identify", "u", "{\"$anon_distinct_id\":\"anon\"}").personWritten())
+        .as("already identified and linked")
+        .isFalse();
+    assertThat(puts).isEqualTo(3);
+    PersonState u = store.get(ids.get("u"));
+    assertThat(u.getProperties()).isEqualTo("{\"plan\":\"pro\"}");
+    assertThat(u.getIsIdentified()).isTrue();
+    assertThat(u.getDistinctIds()).containsExactly("u", "anon");
   }
 
   @Test
