@@ -45,4 +45,44 @@ class CountEventsAndPersonsTest {
     assertThat(h.numEventTimeTimers()).isZero();
     h.close();
   }
+
+  @Test
+  void shouldCountEachPersonOncePerRowAcrossBatchesAndARestore() throws Exception {
+    TallyRow hour = TallyRow.eventCount("acme", TallyRow.HOUR, MINUTE, "$pageview");
+    TallyRow other = TallyRow.eventCount("acme", TallyRow.HOUR, MINUTE, "signup");
+    // the same persons in two rows, in overlapping batches
+    var h =
+        new KeyedOneInputStreamOperatorTestHarness<>(
+            new KeyedProcessOperator<>(new CountEventsAndPersons(Duration.ofMinutes(5))),
+            Contribution::key,
+            Types.STRING);
+    h.open();
+    String[][] batches = {{"p1", "p2"}, {"p3", "p1"}, {"p2", "p4"}, {"p1"}};
+    for (String[] persons : batches) {
+      h.processElement(new Contribution(hour, persons.length, persons), MINUTE);
+      h.processElement(new Contribution(other, persons.length, persons), MINUTE);
+    }
+    var snapshot = h.snapshot(1, 1);
+    List<TallyRow> before = h.extractOutputValues();
+    assertThat(before.subList(before.size() - 2, before.size()))
+        .as("both rows counted p1..p4 once each")
+        .extracting(r -> r.event + "=" + r.persons)
+        .containsExactly("$pageview=4", "signup=4");
+    h.close();
+
+    // restored: the keyed state still knows p1..p4
+    var restored =
+        new KeyedOneInputStreamOperatorTestHarness<>(
+            new KeyedProcessOperator<>(new CountEventsAndPersons(Duration.ofMinutes(5))),
+            Contribution::key,
+            Types.STRING);
+    restored.initializeState(snapshot);
+    restored.open();
+    restored.processElement(new Contribution(hour, 2, new String[] {"p4", "p5"}), MINUTE);
+    restored.processElement(new Contribution(hour, 1, new String[] {"p5"}), MINUTE);
+    List<TallyRow> out = restored.extractOutputValues();
+    assertThat(out).extracting(r -> r.persons).containsExactly(5L, 5L);
+    assertThat(out).extracting(r -> r.events).containsExactly(9L, 10L);
+    restored.close();
+  }
 }

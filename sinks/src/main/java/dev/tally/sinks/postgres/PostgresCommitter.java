@@ -123,5 +123,6 @@ final class PostgresCommitter implements Committer<PostgresCommittable> {
   @Override
   public void close() {
     closeQuietly();
+    PostgresConnectionConfig.releaseDriverOfThisJob();
   }
 }

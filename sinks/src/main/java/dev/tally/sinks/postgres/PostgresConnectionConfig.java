@@ -22,7 +22,14 @@ import java.util.Properties;
 public record PostgresConnectionConfig(
     String jdbcUrl, String user, String passwordEnv, String passwordFile) implements Serializable {
 
-  private static final java.sql.Driver DRIVER = new org.postgresql.Driver();
+  /**
+   * Loaded on the first connection, not with this class: the JobManager builds the job graph (and
+   * so this config) without ever connecting, and loading the driver there registered it with
+   * DriverManager and leaked that job's class loader (docs/performance.md finding 17).
+   */
+  private static final class DriverHolder {
+    static final java.sql.Driver DRIVER = new org.postgresql.Driver();
+  }
 
   public Connection open() throws SQLException {
     Properties props = new Properties();
@@ -37,11 +44,36 @@ public record PostgresConnectionConfig(
     // The driver directly, not DriverManager: on a session cluster DriverManager only knows the
     // driver as registered by the first job's class loader, so a later job (a restart, the next
     // generation) failed with "No suitable driver" (seen in ./tally bench).
-    Connection c = DRIVER.connect(jdbcUrl, props);
+    Connection c = DriverHolder.DRIVER.connect(jdbcUrl, props);
     if (c == null) {
       throw new SQLException("not a PostgreSQL JDBC URL: " + jdbcUrl);
     }
     return c;
+  }
+
+  /**
+   * Deregisters the driver that loading {@code org.postgresql.Driver} registered with {@code
+   * DriverManager}, when this code runs in a job's own class loader (a Flink session cluster):
+   * DriverManager is a JDK class, so its reference to the driver kept every finished job's class
+   * loader and classes alive — the JobManager and TaskManager died of Metaspace after about twelve
+   * jobs (docs/performance.md finding 17). Tally never connects through DriverManager, so this is
+   * safe while other subtasks of the job still run. In the launcher and in tests (the application
+   * class loader) nothing is deregistered.
+   */
+  static void releaseDriverOfThisJob() {
+    ClassLoader ours = PostgresConnectionConfig.class.getClassLoader();
+    if (ours == ClassLoader.getSystemClassLoader()) {
+      return;
+    }
+    for (java.sql.Driver d : java.util.Collections.list(java.sql.DriverManager.getDrivers())) {
+      if (d.getClass().getClassLoader() == ours) {
+        try {
+          java.sql.DriverManager.deregisterDriver(d);
+        } catch (SQLException ignored) {
+          // nothing else to do
+        }
+      }
+    }
   }
 
   private String password() {

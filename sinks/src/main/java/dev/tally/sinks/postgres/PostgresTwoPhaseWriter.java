@@ -205,6 +205,7 @@ final class PostgresTwoPhaseWriter
   @Override
   public void close() {
     closeQuietly();
+    PostgresConnectionConfig.releaseDriverOfThisJob();
   }
 
   private void closeQuietly() {
