@@ -131,7 +131,7 @@ public final class Audit {
 
       // A generation started from its parent's savepoint wrote only what it processed itself;
       // what it inherited is in the parent's outputs (tally.generation_inheritance).
-      LedgerTotals inherited = inherited(db, g);
+      Inherited inherited = inherited(db, g);
       String minusInherited = inherited == null ? "" : " - inherited";
       long ownAggregated = aggregated + tooLate;
       long ownDead = deadLettered;
@@ -166,11 +166,14 @@ public final class Audit {
     return new Report(g, Instant.now(), checks, warnings(db, g));
   }
 
+  /** Ledger totals a generation took over from its parent's savepoint (blue/green). */
+  public record Inherited(long consumed, long aggregated, long tooLate, long deadLettered) {}
+
   /**
    * The ledger totals a generation inherited from its parent's savepoint (blue/green), or null when
    * it started on its own.
    */
-  public static LedgerTotals inherited(Connection db, String generation) throws SQLException {
+  public static Inherited inherited(Connection db, String generation) throws SQLException {
     try (PreparedStatement ps =
         db.prepareStatement(
             "SELECT inherited_consumed, inherited_aggregated, inherited_too_late, inherited_dead_lettered"
@@ -180,8 +183,7 @@ public final class Audit {
         if (!rs.next()) {
           return null;
         }
-        return new LedgerTotals(
-            rs.getLong(1), rs.getLong(2), 0, rs.getLong(3), rs.getLong(4), 0, 0);
+        return new Inherited(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4));
       }
     }
   }

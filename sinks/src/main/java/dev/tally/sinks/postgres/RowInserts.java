@@ -21,13 +21,16 @@ final class RowInserts {
    * An insert whose last two parameters are the row's provenance: the writer subtask and the
    * checkpoint number of its transaction (as in {@code tally.sink_commits}).
    */
-  record Insert(String sql, Binder binder) {
+  record Insert(String sql, Binder binder, int parameters) {
+    Insert(String sql, Binder binder) {
+      this(sql, binder, (int) sql.chars().filter(c -> c == '?').count());
+    }
+
     void bind(PreparedStatement ps, String generation, TallyRow r, int subtask, long checkpoint)
         throws SQLException {
       binder.bind(ps, generation, r);
-      int last = (int) sql.chars().filter(c -> c == '?').count();
-      ps.setInt(last - 1, subtask);
-      ps.setLong(last, checkpoint);
+      ps.setInt(parameters - 1, subtask);
+      ps.setLong(parameters, checkpoint);
     }
   }
 
