@@ -4,7 +4,6 @@ import dev.tally.jobs.demo.JobSubmission;
 import dev.tally.jobs.demo.Topics;
 import dev.tally.jobs.stack.LocalStack;
 import dev.tally.jobs.upgrade.Backfill;
-import dev.tally.sinks.postgres.TransactionIds;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -70,11 +69,7 @@ public final class BackfillCommand implements Callable<Integer> {
     if (!start.isBefore(end)) {
       throw new UserFacingErrors.UsageError("--from must be before --to");
     }
-    try {
-      TransactionIds.validateName("generation", generation);
-    } catch (IllegalArgumentException e) {
-      throw new UserFacingErrors.UsageError("--generation: " + e.getMessage());
-    }
+    UserFacingErrors.requireGeneration("--generation", generation);
     LocalStack stack = cluster.stack.existingStack();
     try (var c = stack.admin()) {
       if (JobSubmission.isRegistered(c, generation)) {

@@ -6,7 +6,6 @@ import dev.tally.jobs.stack.StackLayout;
 import dev.tally.savepoints.FlinkRest;
 import dev.tally.savepoints.HttpFlinkRest;
 import dev.tally.savepoints.SavepointOperations;
-import dev.tally.sinks.postgres.TransactionIds;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -199,15 +198,9 @@ final class JobCommands {
 
     @Override
     public Integer call() throws Exception {
-      try {
-        TransactionIds.validateName("generation", generation);
-      } catch (IllegalArgumentException e) {
-        throw new UserFacingErrors.UsageError("--generation: " + e.getMessage());
-      }
+      UserFacingErrors.requireGeneration("--generation", generation);
       Path jobJar = jar != null ? jar : JobSubmission.jobJar(StackOptions.home());
-      if (!Files.isRegularFile(jobJar)) {
-        throw new UserFacingErrors.UsageError("no such jar: " + jobJar);
-      }
+      UserFacingErrors.requireJar(jobJar);
       if (savepoint != null
           && !Files.exists(Path.of(savepoint.replaceFirst("^file:", "")).resolve("_metadata"))) {
         throw new UserFacingErrors.UsageError("not a savepoint (no _metadata): " + savepoint);

@@ -6,8 +6,6 @@ import dev.tally.jobs.stack.LocalStack;
 import dev.tally.savepoints.FlinkRest;
 import dev.tally.savepoints.SavepointInspection;
 import dev.tally.savepoints.SavepointOperations;
-import dev.tally.sinks.postgres.TransactionIds;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.time.Duration;
@@ -56,14 +54,8 @@ public final class RollbackCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    try {
-      TransactionIds.validateName("generation", generation);
-    } catch (IllegalArgumentException e) {
-      throw new UserFacingErrors.UsageError("--generation: " + e.getMessage());
-    }
-    if (!Files.isRegularFile(jar)) {
-      throw new UserFacingErrors.UsageError("no such jar: " + jar);
-    }
+    UserFacingErrors.requireGeneration("--generation", generation);
+    UserFacingErrors.requireJar(jar);
     String restoreFrom;
     try {
       restoreFrom = SavepointInspection.metadata(savepoint).path();

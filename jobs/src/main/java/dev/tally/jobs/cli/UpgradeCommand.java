@@ -7,7 +7,6 @@ import dev.tally.jobs.upgrade.BlueGreenUpgrade;
 import dev.tally.jobs.upgrade.InPlaceUpgrade;
 import dev.tally.savepoints.FlinkRest;
 import dev.tally.sinks.postgres.TransactionIds;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -90,16 +89,10 @@ public final class UpgradeCommand implements Callable<Integer> {
       if (greenGeneration == null) {
         throw new UserFacingErrors.UsageError("--strategy blue-green needs --green-generation");
       }
-      try {
-        TransactionIds.validateName("generation", greenGeneration);
-      } catch (IllegalArgumentException e) {
-        throw new UserFacingErrors.UsageError("--green-generation: " + e.getMessage());
-      }
+      UserFacingErrors.requireGeneration("--green-generation", greenGeneration);
     }
     for (Path p : previousJar == null ? List.of(jar) : List.of(jar, previousJar)) {
-      if (!Files.isRegularFile(p)) {
-        throw new UserFacingErrors.UsageError("no such jar: " + p);
-      }
+      UserFacingErrors.requireJar(p);
     }
     FlinkRest flink = cluster.flink();
     FlinkRest.JobSummary running =

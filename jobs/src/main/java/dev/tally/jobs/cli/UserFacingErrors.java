@@ -11,6 +11,22 @@ final class UserFacingErrors {
 
   private UserFacingErrors() {}
 
+  /** A generation name given as {@code option}, or a usage error naming the option. */
+  static void requireGeneration(String option, String generation) {
+    try {
+      dev.tally.sinks.postgres.TransactionIds.validateName("generation", generation);
+    } catch (IllegalArgumentException e) {
+      throw new UsageError(option + ": " + e.getMessage());
+    }
+  }
+
+  /** A jar file that exists, or a usage error. */
+  static void requireJar(java.nio.file.Path jar) {
+    if (!java.nio.file.Files.isRegularFile(jar)) {
+      throw new UsageError("no such jar: " + jar);
+    }
+  }
+
   static String describe(Throwable t) {
     Throwable root = t;
     while (root.getCause() != null && root.getCause() != root) {

@@ -15,13 +15,18 @@ import org.junit.jupiter.api.Test;
 class CountEventsAndPersonsTest {
   private static final long MINUTE = Rfc3339.parseMillis("2026-11-23T10:00:00Z");
 
+  /** The count with 5 minutes of allowed lateness, keyed by row like the job. */
+  private static KeyedOneInputStreamOperatorTestHarness<String, Contribution, TallyRow> harness()
+      throws Exception {
+    return new KeyedOneInputStreamOperatorTestHarness<>(
+        new KeyedProcessOperator<>(new CountEventsAndPersons(Duration.ofMinutes(5))),
+        Contribution::key,
+        Types.STRING);
+  }
+
   @Test
   void shouldEmitAbsoluteRevisionsAndClearStateAndTimersAfterAllowedLateness() throws Exception {
-    var h =
-        new KeyedOneInputStreamOperatorTestHarness<>(
-            new KeyedProcessOperator<>(new CountEventsAndPersons(Duration.ofMinutes(5))),
-            Contribution::key,
-            Types.STRING);
+    var h = harness();
     h.open();
     TallyRow row = TallyRow.eventCount("acme", TallyRow.MINUTE, MINUTE, "$pageview");
     h.processElement(new Contribution(row, "p1"), MINUTE + 1);
@@ -51,11 +56,7 @@ class CountEventsAndPersonsTest {
     TallyRow hour = TallyRow.eventCount("acme", TallyRow.HOUR, MINUTE, "$pageview");
     TallyRow other = TallyRow.eventCount("acme", TallyRow.HOUR, MINUTE, "signup");
     // the same persons in two rows, in overlapping batches
-    var h =
-        new KeyedOneInputStreamOperatorTestHarness<>(
-            new KeyedProcessOperator<>(new CountEventsAndPersons(Duration.ofMinutes(5))),
-            Contribution::key,
-            Types.STRING);
+    var h = harness();
     h.open();
     String[][] batches = {{"p1", "p2"}, {"p3", "p1"}, {"p2", "p4"}, {"p1"}};
     for (String[] persons : batches) {
@@ -71,11 +72,7 @@ class CountEventsAndPersonsTest {
     h.close();
 
     // restored: the keyed state still knows p1..p4
-    var restored =
-        new KeyedOneInputStreamOperatorTestHarness<>(
-            new KeyedProcessOperator<>(new CountEventsAndPersons(Duration.ofMinutes(5))),
-            Contribution::key,
-            Types.STRING);
+    var restored = harness();
     restored.initializeState(snapshot);
     restored.open();
     restored.processElement(new Contribution(hour, 2, new String[] {"p4", "p5"}), MINUTE);

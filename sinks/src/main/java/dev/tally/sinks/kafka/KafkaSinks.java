@@ -27,11 +27,7 @@ public final class KafkaSinks {
       String generation,
       Duration transactionTimeout,
       String compression,
-      boolean producerMetrics) {
-    public Settings(String bootstrapServers, String generation, Duration transactionTimeout) {
-      this(bootstrapServers, generation, transactionTimeout, "lz4", true);
-    }
-  }
+      boolean producerMetrics) {}
 
   public static KafkaSink<EnrichedRecord> enriched(Settings s, String topic) {
     return sink(
