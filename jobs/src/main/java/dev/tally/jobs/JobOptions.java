@@ -8,8 +8,8 @@ import org.apache.flink.configuration.ConfigOption;
 
 /**
  * Typed configuration of the ingestion job. Pass as {@code --key value} program arguments or in the
- * Flink configuration; {@code docs/configuration.md} lists them. Secrets are not options: the
- * PostgreSQL password comes from the environment variable or file named here.
+ * Flink configuration; {@code docs/operations.md} ("Job configuration") lists them. Secrets are not
+ * options: the PostgreSQL password comes from the environment variable or file named here.
  */
 public final class JobOptions {
   public static final ConfigOption<String> GENERATION =
