@@ -75,7 +75,7 @@ public final class StackCommand implements Runnable {
     static boolean print(LocalStack stack) {
       boolean allUp = true;
       for (String[] row : stack.status()) {
-        System.out.printf("  %-18s %-5s %s%n", row[0], row[1], row[2]);
+        System.out.printf("  %-20s %-5s %s%n", row[0], row[1], row[2]);
         allUp &= "up".equals(row[1]);
       }
       StackLayout l = stack.layout();

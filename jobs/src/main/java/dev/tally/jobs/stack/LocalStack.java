@@ -26,17 +26,24 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
+import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.JsonNode;
+import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.common.Uuid;
 
 /**
  * The local stack of {@code ./tally stack}: a Kafka broker (KRaft, own JVM), PostgreSQL 17
- * (embedded binaries, {@code max_prepared_transactions} set) and a Flink session cluster
- * (JobManager and TaskManager JVMs, web UI). Everything lives under one folder; {@code down} stops
- * only what {@code up} started.
+ * (embedded binaries, {@code max_prepared_transactions} set) and a Flink session cluster (a
+ * JobManager and two TaskManager JVMs, web UI). Everything lives under one folder; {@code down}
+ * stops only what {@code up} started.
+ *
+ * <p>Two TaskManagers of four slots each: the jobs fit on either one, so when one is lost its tasks
+ * restart at once in the other's free slots instead of waiting for a replacement JVM to start and
+ * register (docs/decisions.md 27). Blue/green upgrades still fit (two jobs of parallelism 2).
  */
 public final class LocalStack {
+  private static final ObjectMapper JSON = new ObjectMapper();
   private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(90);
 
   /** Prometheus endpoints of the JobManager and TaskManager (first free port of the range each). */
@@ -47,7 +54,11 @@ public final class LocalStack {
   private final PrintStream out;
   private final ManagedProcess kafka;
   private final ManagedProcess jobManager;
-  private final ManagedProcess taskManager;
+
+  /** Resource ids of the TaskManagers: also their process names, log files and REST ids. */
+  static final List<String> TASK_MANAGERS = List.of("flink-taskmanager", "flink-taskmanager-2");
+
+  private final List<ManagedProcess> taskManagers;
 
   public LocalStack(StackLayout layout, Path home, PrintStream out) {
     this.layout = layout;
@@ -55,7 +66,8 @@ public final class LocalStack {
     this.out = out;
     this.kafka = new ManagedProcess(layout, "kafka");
     this.jobManager = new ManagedProcess(layout, "flink-jobmanager");
-    this.taskManager = new ManagedProcess(layout, "flink-taskmanager");
+    this.taskManagers =
+        TASK_MANAGERS.stream().map(name -> new ManagedProcess(layout, name)).toList();
   }
 
   public StackLayout layout() {
@@ -72,7 +84,7 @@ public final class LocalStack {
   public boolean isUp() {
     return kafka.isRunning(layout)
         && jobManager.isRunning(layout)
-        && taskManager.isRunning(layout)
+        && taskManagersRunning()
         && postmaster().isPresent();
   }
 
@@ -84,10 +96,12 @@ public final class LocalStack {
     }
     boolean postgresUp = postmaster().isPresent();
     boolean kafkaUp = kafka.isRunning(layout);
-    boolean flinkUp = jobManager.isRunning(layout) && taskManager.isRunning(layout);
+    boolean flinkUp = jobManager.isRunning(layout) && taskManagersRunning();
     if (!flinkUp) {
       // a half-running Flink cluster is restarted whole
-      taskManager.stop(layout, Duration.ofSeconds(20));
+      for (ManagedProcess taskManager : taskManagers) {
+        taskManager.stop(layout, Duration.ofSeconds(20));
+      }
       jobManager.stop(layout, Duration.ofSeconds(20));
     }
     Map<Integer, String> ports = new LinkedHashMap<>();
@@ -410,7 +424,7 @@ public final class LocalStack {
             "restart-strategy.exponential-delay.initial-backoff: 1s",
             "restart-strategy.exponential-delay.max-backoff: 30s",
             // a lost TaskManager is noticed in seconds, not the default 50 s (docs/decisions.md)
-            "heartbeat.interval: 2000",
+            "heartbeat.interval: 1000",
             "heartbeat.timeout: 15000",
             "web.submit.enable: true",
             "metrics.reporter.prom.factory.class: org.apache.flink.metrics.prometheus.PrometheusReporterFactory",
@@ -429,7 +443,13 @@ public final class LocalStack {
             + "logger.kafka.name = org.apache.kafka\nlogger.kafka.level = WARN\n");
 
     startJobManager();
-    startTaskManager();
+    for (ManagedProcess taskManager : taskManagers) {
+      startTaskManager(taskManager);
+    }
+  }
+
+  private boolean taskManagersRunning() {
+    return taskManagers.stream().allMatch(tm -> tm.isRunning(layout));
   }
 
   private void startJobManager() throws Exception {
@@ -441,23 +461,47 @@ public final class LocalStack {
     waitFor("Flink JobManager", jobManager, () -> restGet("/overview") != null);
   }
 
-  private void startTaskManager() throws Exception {
+  private void startTaskManager(ManagedProcess taskManager) throws Exception {
     startFlinkProcess(
         taskManager,
         "GET_TM_RESOURCE_PARAMS",
         "org.apache.flink.runtime.taskexecutor.TaskManagerRunner",
-        "taskmanager");
-    awaitTaskManagerRegistered("Flink TaskManager");
+        taskManager.name().substring("flink-".length()));
+    awaitTaskManagerRegistered(taskManager, "Flink TaskManager " + taskManager.name());
   }
 
-  private void awaitTaskManagerRegistered(String what) throws Exception {
+  private void awaitTaskManagerRegistered(ManagedProcess taskManager, String what)
+      throws Exception {
     waitFor(
         what,
         taskManager,
         () -> {
-          String overview = restGet("/overview");
-          return overview != null && !overview.contains("\"taskmanagers\":0");
+          String list = restGet("/taskmanagers");
+          return list != null && list.contains("\"id\":\"" + taskManager.name() + "\"");
         });
+  }
+
+  /**
+   * The TaskManager with the most slots in use (the one running the jobs), from the JobManager's
+   * REST API; the first one when none is busy.
+   */
+  private ManagedProcess busiestTaskManager() throws IOException {
+    String list = restGet("/taskmanagers");
+    if (list == null) {
+      throw new IOException("Flink REST API is not answering at " + layout.flinkRestUrl());
+    }
+    ManagedProcess busiest = taskManagers.get(0);
+    int mostUsed = -1;
+    for (JsonNode tm : JSON.readTree(list).path("taskmanagers")) {
+      int used = tm.path("slotsNumber").asInt() - tm.path("freeSlots").asInt();
+      for (ManagedProcess candidate : taskManagers) {
+        if (candidate.name().equals(tm.path("id").asText()) && used > mostUsed) {
+          busiest = candidate;
+          mostUsed = used;
+        }
+      }
+    }
+    return busiest;
   }
 
   private void startFlinkProcess(
@@ -481,6 +525,10 @@ public final class LocalStack {
           command.add(token);
         }
       }
+    }
+    if (TASK_MANAGERS.contains(process.name())) {
+      // a stable id: the REST API names the TaskManager as the stack does
+      command.addAll(List.of("-D", "taskmanager.resource-id=" + process.name()));
     }
     process.start(command, Map.of(), layout.dir());
   }
@@ -572,25 +620,32 @@ public final class LocalStack {
 
   // ------------------------------------------------------------------ faults (./tally drill)
 
-  /** kill -9 of the TaskManager, then a new one (as a supervisor would). */
+  /**
+   * kill -9 of the TaskManager running the jobs, then a new one in its place (as a supervisor
+   * would). The jobs restart in the other TaskManager's free slots meanwhile.
+   */
   public void killAndRestartTaskManager() throws Exception {
-    taskManager.kill(layout);
-    startTaskManager();
+    ManagedProcess victim = busiestTaskManager();
+    victim.kill(layout);
+    startTaskManager(victim);
   }
 
   /** kill -9 of the JobManager (no HA here: its jobs are gone), then a new one. */
   public void killAndRestartJobManager() throws Exception {
     jobManager.kill(layout);
     startJobManager();
-    awaitTaskManagerRegistered("Flink TaskManager re-registration");
+    for (ManagedProcess taskManager : taskManagers) {
+      awaitTaskManagerRegistered(taskManager, "Flink TaskManager re-registration");
+    }
   }
 
   /**
-   * SIGSTOP the TaskManager for a while (a stalled process: checkpoints time out), then SIGCONT.
+   * SIGSTOP the TaskManager running the jobs for a while (a stalled process: checkpoints time out),
+   * then SIGCONT.
    */
   public void pauseTaskManager(Duration pause) throws Exception {
     long pid =
-        taskManager
+        busiestTaskManager()
             .handle(layout)
             .orElseThrow(() -> new IOException("TaskManager is not running"))
             .pid();
@@ -635,8 +690,10 @@ public final class LocalStack {
   /** Stops everything this stack started. Returns what was stopped. */
   public List<String> down() throws Exception {
     List<String> stopped = new ArrayList<>();
-    if (taskManager.stop(layout, Duration.ofSeconds(20))) {
-      stopped.add("flink-taskmanager");
+    for (ManagedProcess taskManager : taskManagers) {
+      if (taskManager.stop(layout, Duration.ofSeconds(20))) {
+        stopped.add(taskManager.name());
+      }
     }
     if (jobManager.stop(layout, Duration.ofSeconds(20))) {
       stopped.add("flink-jobmanager");
@@ -669,7 +726,9 @@ public final class LocalStack {
             "flink-jobmanager",
             jobManager.isRunning(layout) && restGet("/overview") != null,
             layout.flinkRestUrl()));
-    rows.add(row("flink-taskmanager", taskManager.isRunning(layout), "slots: 4"));
+    for (ManagedProcess taskManager : taskManagers) {
+      rows.add(row(taskManager.name(), taskManager.isRunning(layout), "slots: 4"));
+    }
     return rows;
   }
 
