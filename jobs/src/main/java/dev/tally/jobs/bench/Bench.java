@@ -95,6 +95,8 @@ public final class Bench {
   private final long started = System.nanoTime();
   private Map<String, Double> lastDrainCpu = Map.of();
   private Map<String, Double> lastDrainThreads = Map.of();
+  private Map<String, List<SubtaskLoad.Subtask>> lastDrainSubtasks = Map.of();
+  private double lastDrainSeconds = Double.NaN;
   private Map<String, String> jobOptions = Map.of();
 
   public Bench(LocalStack stack, FlinkRest flink, PrintStream out, AtomicBoolean stop, Path jar) {
@@ -203,6 +205,16 @@ public final class Bench {
               "",
               null));
     }
+    lastDrainSubtasks.forEach(
+        (task, subtasks) ->
+            rows.add(
+                new Row(
+                    String.format(
+                        "   subtasks of '%s' during the %.1f s drain",
+                        task.length() > 24 ? task.substring(0, 24) + "…" : task, lastDrainSeconds),
+                    SubtaskLoad.describe(subtasks),
+                    "",
+                    null)));
     if (!Double.isNaN(ceiling)) {
       rows.add(
           new Row(
@@ -400,13 +412,30 @@ public final class Bench {
     CpuShares.Snapshot cpuAfter = CpuShares.take();
     lastDrainCpu = CpuShares.between(cpuBefore, cpuAfter);
     lastDrainThreads = CpuShares.taskManagerThreads(cpuBefore, cpuAfter);
+    lastDrainSeconds = seconds;
     cancel(job);
+    // from the cancelled job: the final numbers (a running job's REST metrics can lag or be empty)
+    lastDrainSubtasks = subtaskLoad(job);
     if (consumed < events) {
       throw new IOException(
           "generation " + generation + " accounted for only " + consumed + " of " + events);
     }
     log("%s: %,d events committed in %.1f s", generation, events, seconds);
     return events / seconds;
+  }
+
+  /** Records and busy time per subtask of the two keyed tasks; empty if REST did not answer. */
+  private Map<String, List<SubtaskLoad.Subtask>> subtaskLoad(String job) {
+    try {
+      return SubtaskLoad.of(
+          stack.layout().flinkRestUrl(), job, List.of("deduplicate", "count events"));
+    } catch (IOException e) {
+      log("could not read the subtasks' load: %s", e.getMessage());
+      return Map.of();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return Map.of();
+    }
   }
 
   /** now − complete_through of a generation, in seconds; NaN before its first commit. */
