@@ -32,8 +32,8 @@ public final class PerformanceReport {
                 "Settings: backlog %,d events per phase (after one unmeasured warm-up drain of a"
                     + " fifth of it), parallelism 2, checkpoints every %d s"
                     + " (exactly-once, RocksDB), steady freshness sampled %d s, %,d persons in"
-                    + " the savepoint; local stack (Kafka, PostgreSQL, Flink JobManager and"
-                    + " TaskManager) on the same machine.",
+                    + " the savepoint; local stack (Kafka, PostgreSQL, Flink JobManager and two"
+                    + " TaskManagers, one of them spare) on the same machine.",
                 plan.events(),
                 Bench.CHECKPOINT_INTERVAL.toSeconds(),
                 plan.steady().toSeconds(),
