@@ -46,7 +46,9 @@ public final class LocalStack {
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(90);
 
-  /** Prometheus endpoints of the JobManager and TaskManager (first free port of the range each). */
+  /**
+   * Prometheus endpoints of the JobManager and TaskManagers (first free port of the range each).
+   */
   public static final String PROMETHEUS_PORTS = "19249-19259";
 
   private final StackLayout layout;
@@ -462,23 +464,47 @@ public final class LocalStack {
   }
 
   private void startTaskManager(ManagedProcess taskManager) throws Exception {
+    // a replacement has the lost TaskManager's resource id, which the JobManager may still list
+    String lost = rpcAddress(taskManager);
     startFlinkProcess(
         taskManager,
         "GET_TM_RESOURCE_PARAMS",
         "org.apache.flink.runtime.taskexecutor.TaskManagerRunner",
         taskManager.name().substring("flink-".length()));
-    awaitTaskManagerRegistered(taskManager, "Flink TaskManager " + taskManager.name());
+    awaitTaskManagerRegistered(taskManager, lost, "Flink TaskManager " + taskManager.name());
   }
 
-  private void awaitTaskManagerRegistered(ManagedProcess taskManager, String what)
+  /**
+   * Waits until the JobManager lists this TaskManager at an RPC address other than {@code lost}
+   * (null: any). Resource ids are stable, so the address tells a replacement from the lost one.
+   */
+  private void awaitTaskManagerRegistered(ManagedProcess taskManager, String lost, String what)
       throws Exception {
     waitFor(
         what,
         taskManager,
         () -> {
-          String list = restGet("/taskmanagers");
-          return list != null && list.contains("\"id\":\"" + taskManager.name() + "\"");
+          String now = rpcAddress(taskManager);
+          return now != null && !now.equals(lost);
         });
+  }
+
+  /** The RPC address the JobManager lists for a TaskManager; null if not listed or no answer. */
+  private String rpcAddress(ManagedProcess taskManager) {
+    String list = restGet("/taskmanagers");
+    if (list == null) {
+      return null;
+    }
+    try {
+      for (JsonNode tm : JSON.readTree(list).path("taskmanagers")) {
+        if (taskManager.name().equals(tm.path("id").asText())) {
+          return tm.path("path").asText();
+        }
+      }
+      return null;
+    } catch (IOException e) {
+      return null;
+    }
   }
 
   /**
@@ -635,7 +661,7 @@ public final class LocalStack {
     jobManager.kill(layout);
     startJobManager();
     for (ManagedProcess taskManager : taskManagers) {
-      awaitTaskManagerRegistered(taskManager, "Flink TaskManager re-registration");
+      awaitTaskManagerRegistered(taskManager, null, "Flink TaskManager re-registration");
     }
   }
 
