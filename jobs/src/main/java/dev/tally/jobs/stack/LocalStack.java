@@ -651,9 +651,22 @@ public final class LocalStack {
    * would). The jobs restart in the other TaskManager's free slots meanwhile.
    */
   public void killAndRestartTaskManager() throws Exception {
+    killTaskManager().start();
+  }
+
+  /** Starts a replacement TaskManager and waits until it registered. */
+  public interface Replacement {
+    void start() throws Exception;
+  }
+
+  /**
+   * kill -9 of the TaskManager running the jobs; the caller starts its replacement (e.g. while it
+   * measures how the jobs recover meanwhile).
+   */
+  public Replacement killTaskManager() throws Exception {
     ManagedProcess victim = busiestTaskManager();
     victim.kill(layout);
-    startTaskManager(victim);
+    return () -> startTaskManager(victim);
   }
 
   /** kill -9 of the JobManager (no HA here: its jobs are gone), then a new one. */
