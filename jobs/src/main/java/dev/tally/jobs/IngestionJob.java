@@ -86,7 +86,8 @@ public final class IngestionJob {
         config.get(JobOptions.DEDUP_RETENTION),
         config.get(JobOptions.PERSON_RETENTION),
         PipelineSettings.Mode.STREAMING,
-        config.get(JobOptions.BUNDLE_EVENTS));
+        config.get(JobOptions.BUNDLE_EVENTS),
+        config.get(JobOptions.PERSON_CACHE_SIZE));
   }
 
   /** Parallelism, exactly-once checkpoints and the RocksDB state backend. */

@@ -190,6 +190,15 @@ public final class JobOptions {
           .defaultValues("event:$browser", "person:plan")
           .withDescription("Breakdown specs event:<prop> / person:<prop>, separated by ';'.");
 
+  public static final ConfigOption<Integer> PERSON_CACHE_SIZE =
+      key("tally.persons.cache-size")
+          .intType()
+          .defaultValue(dev.tally.operators.PipelineSettings.DEFAULT_PERSON_CACHE_SIZE)
+          .withDescription(
+              "Persons (and four times as many distinct_id links) each enrich subtask keeps in"
+                  + " memory in front of RocksDB, most recently used first; 0 = off. Not used with"
+                  + " tally.persons.retention (docs/performance.md).");
+
   public static final ConfigOption<Integer> BUNDLE_EVENTS =
       key("tally.aggregation.bundle-events")
           .intType()

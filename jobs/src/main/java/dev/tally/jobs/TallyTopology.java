@@ -136,7 +136,8 @@ public final class TallyTopology {
                 new EnrichWithPerson(
                     settings.emitPersonSnapshots(),
                     settings.maxPersonProperties(),
-                    settings.personRetention()))
+                    settings.personRetention(),
+                    settings.personCacheSize()))
             .uid(Uids.ENRICH)
             .name("enrich with person");
 

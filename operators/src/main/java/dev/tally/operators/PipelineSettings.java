@@ -18,6 +18,9 @@ import java.util.List;
  *     also keeps daily-active-person rows for the analyst views
  * @param bundleEvents at most this many events are pre-aggregated per row before the keyed count
  *     (hot keys, {@code PreAggregateContributions}); 1 turns pre-aggregation off
+ * @param personCacheSize persons (and 4× as many links) each enrich subtask keeps in memory in
+ *     front of its state ({@code PersonCache}); 0 turns the cache off. Unused under person
+ *     retention (state with TTL is not cached)
  */
 public record PipelineSettings(
     Duration maxOutOfOrderness,
@@ -26,10 +29,12 @@ public record PipelineSettings(
     Duration dedupRetention,
     Duration personRetention,
     Mode mode,
-    int bundleEvents)
+    int bundleEvents,
+    int personCacheSize)
     implements Serializable {
 
   public static final int DEFAULT_BUNDLE_EVENTS = 1000;
+  public static final int DEFAULT_PERSON_CACHE_SIZE = 10_000;
 
   /** Longest time a contribution waits in a pre-aggregation bundle (processing time). */
   public static final long MAX_BUNDLE_DELAY_MILLIS = 200;
@@ -48,7 +53,27 @@ public record PipelineSettings(
         dedupRetention,
         personRetention,
         mode,
-        DEFAULT_BUNDLE_EVENTS);
+        DEFAULT_BUNDLE_EVENTS,
+        DEFAULT_PERSON_CACHE_SIZE);
+  }
+
+  public PipelineSettings(
+      Duration maxOutOfOrderness,
+      Duration allowedLateness,
+      List<String> breakdowns,
+      Duration dedupRetention,
+      Duration personRetention,
+      Mode mode,
+      int bundleEvents) {
+    this(
+        maxOutOfOrderness,
+        allowedLateness,
+        breakdowns,
+        dedupRetention,
+        personRetention,
+        mode,
+        bundleEvents,
+        DEFAULT_PERSON_CACHE_SIZE);
   }
 
   /** What the pipeline feeds: the replay files or the streaming job's tables. */
@@ -82,6 +107,9 @@ public record PipelineSettings(
     }
     if (bundleEvents < 1) {
       throw new IllegalArgumentException("bundle size must be at least 1 (1 = off)");
+    }
+    if (personCacheSize < 0) {
+      throw new IllegalArgumentException("person cache size must not be negative (0 = off)");
     }
     for (String spec : breakdowns) {
       if (!isValidBreakdown(spec)) {

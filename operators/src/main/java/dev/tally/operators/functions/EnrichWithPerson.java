@@ -8,6 +8,7 @@ import dev.tally.operators.model.LedgerEntry;
 import dev.tally.operators.model.PersonSnapshot;
 import dev.tally.operators.model.TallyRow;
 import dev.tally.operators.model.ValidEvent;
+import dev.tally.operators.persons.PersonCache;
 import dev.tally.operators.persons.PersonModel;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -18,6 +19,7 @@ import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.formats.avro.typeutils.AvroTypeInfo;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Gauge;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 
@@ -34,6 +36,8 @@ public class EnrichWithPerson extends KeyedProcessFunction<String, ValidEvent, E
   private final boolean emitSnapshots;
   private final int maxProperties;
   private final java.time.Duration retention;
+  private final int cacheSize;
+  private transient PersonCache cache;
   private transient Counter propertiesCapped;
   private transient Counter processingErrors;
   private transient MapState<String, String> personIdByDistinctId;
@@ -46,9 +50,19 @@ public class EnrichWithPerson extends KeyedProcessFunction<String, ValidEvent, E
    * @param maxProperties properties kept per person ({@link PersonModel#UNLIMITED} in replay)
    */
   public EnrichWithPerson(boolean emitSnapshots, int maxProperties, java.time.Duration retention) {
+    this(emitSnapshots, maxProperties, retention, 0);
+  }
+
+  /**
+   * @param cacheSize persons kept in a {@link PersonCache} in front of the state (0: none); ignored
+   *     under {@code retention}, whose TTL a cache would bypass
+   */
+  public EnrichWithPerson(
+      boolean emitSnapshots, int maxProperties, java.time.Duration retention, int cacheSize) {
     this.emitSnapshots = emitSnapshots;
     this.maxProperties = maxProperties;
     this.retention = retention;
+    this.cacheSize = cacheSize;
   }
 
   private <K, V> MapStateDescriptor<K, V> withRetention(MapStateDescriptor<K, V> d) {
@@ -92,6 +106,13 @@ public class EnrichWithPerson extends KeyedProcessFunction<String, ValidEvent, E
     merges = getRuntimeContext().getMetricGroup().counter("tallyPersonMerges");
     propertiesCapped = getRuntimeContext().getMetricGroup().counter("tallyPersonPropertiesCapped");
     processingErrors = getRuntimeContext().getMetricGroup().counter("tallyProcessingErrors");
+    if (retention == null && cacheSize > 0) {
+      PersonCache personCache = new PersonCache(cacheSize);
+      cache = personCache;
+      getRuntimeContext()
+          .getMetricGroup()
+          .gauge("tallyPersonCacheHitRate", (Gauge<Double>) personCache::hitRate);
+    }
   }
 
   @Override
@@ -148,7 +169,8 @@ public class EnrichWithPerson extends KeyedProcessFunction<String, ValidEvent, E
   /** Applies the person rules; overridable only so tests can inject a failure. */
   protected PersonModel.Outcome resolve(ValidEvent event) throws Exception {
     Map<String, Object> props = Json.parseTrustedObject(event.propertiesJson);
-    PersonModel.Outcome outcome = PersonModel.apply(store(), event, props, maxProperties);
+    PersonModel.Store store = cache == null ? store() : cache.over(event.project, store());
+    PersonModel.Outcome outcome = PersonModel.apply(store, event, props, maxProperties);
     if (retention != null) {
       // Retention counts from a person's last event (TTL on write): refresh the person and the
       // event's own link even when the event changed nothing, so neither expires under an active
