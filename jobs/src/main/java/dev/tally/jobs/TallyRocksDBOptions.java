@@ -65,8 +65,4 @@ public final class TallyRocksDBOptions implements ConfigurableRocksDBOptionsFact
         .setMemtablePrefixBloomSizeRatio(memtableBloomRatio)
         .setMemtableWholeKeyFiltering(true);
   }
-
-  double memtableBloomRatio() {
-    return memtableBloomRatio;
-  }
 }
