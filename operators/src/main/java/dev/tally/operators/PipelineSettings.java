@@ -57,25 +57,6 @@ public record PipelineSettings(
         DEFAULT_PERSON_CACHE_SIZE);
   }
 
-  public PipelineSettings(
-      Duration maxOutOfOrderness,
-      Duration allowedLateness,
-      List<String> breakdowns,
-      Duration dedupRetention,
-      Duration personRetention,
-      Mode mode,
-      int bundleEvents) {
-    this(
-        maxOutOfOrderness,
-        allowedLateness,
-        breakdowns,
-        dedupRetention,
-        personRetention,
-        mode,
-        bundleEvents,
-        DEFAULT_PERSON_CACHE_SIZE);
-  }
-
   /** What the pipeline feeds: the replay files or the streaming job's tables. */
   public enum Mode {
     REPLAY,
