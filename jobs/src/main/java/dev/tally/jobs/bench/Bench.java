@@ -23,6 +23,9 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Timestamp;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -58,22 +61,37 @@ public final class Bench {
       long persons,
       java.util.Set<String> phases,
       int jmhIterations,
-      Map<String, String> jobOptions) {
+      Map<String, String> jobOptions,
+      double liveRate) {
     /** The phases of a run, in order; the table rows are numbered after them. */
     public static final List<String> PHASES =
         List.of("ceiling", "pipeline", "skew", "freshness", "savepoint", "micro");
 
     public static Plan full(long events, java.util.Set<String> phases) {
-      return new Plan(events, Duration.ofSeconds(60), 1_000_000, phases, 5, Map.of());
+      return new Plan(events, Duration.ofSeconds(60), 1_000_000, phases, 5, Map.of(), Double.NaN);
     }
 
     public static Plan quick(java.util.Set<String> phases) {
-      return new Plan(100_000, Duration.ofSeconds(20), 100_000, phases, 2, Map.of());
+      return new Plan(100_000, Duration.ofSeconds(20), 100_000, phases, 2, Map.of(), Double.NaN);
     }
 
     /** The same plan with job options (e.g. tally.kafka.compression=none) for every job. */
     public Plan withJobOptions(Map<String, String> options) {
-      return new Plan(events, steady, persons, phases, jmhIterations, Map.copyOf(options));
+      return new Plan(
+          events, steady, persons, phases, jmhIterations, Map.copyOf(options), liveRate);
+    }
+
+    /**
+     * The same plan with live traffic at {@code eventsPerSecond} instead of half the sustained
+     * rate, so that A/B runs of the freshness and recovery phases carry the same load.
+     */
+    public Plan withLiveRate(double eventsPerSecond) {
+      return new Plan(events, steady, persons, phases, jmhIterations, jobOptions, eventsPerSecond);
+    }
+
+    /** Whether the live traffic runs at a fixed rate rather than half the sustained one. */
+    public boolean fixedLiveRate() {
+      return !Double.isNaN(liveRate);
     }
 
     boolean has(String phase) {
@@ -171,8 +189,14 @@ public final class Bench {
       skew(plan, skewedTopic, uniform, rows);
     }
     if (plan.has("freshness")) {
-      double rate = Double.isNaN(uniform) ? 2000 : uniform / 2;
-      rows.addAll(freshnessAndRecovery(liveTopic, rate, plan.steady()));
+      double rate =
+          plan.fixedLiveRate() ? plan.liveRate() : Double.isNaN(uniform) ? 2000 : uniform / 2;
+      rows.addAll(
+          freshnessAndRecovery(
+              liveTopic,
+              rate,
+              plan.fixedLiveRate() ? "set by --live-rate" : "half the sustained rate",
+              plan.steady()));
     }
     if (plan.has("savepoint")) {
       rows.addAll(savepointWithPersons(plan.persons(), liveTopic));
@@ -441,6 +465,21 @@ public final class Bench {
   /** How long the recovery phase waits for staleness to come back within the steady p99. */
   static final Duration RECOVERY_WINDOW = Duration.ofMinutes(3);
 
+  /** Whether every subtask of the generation's aggregate sink committed a transaction since. */
+  static boolean allSubtasksCommittedSince(Connection c, String generation, Timestamp since)
+      throws Exception {
+    try (PreparedStatement ps =
+        c.prepareStatement(
+            "SELECT count(DISTINCT subtask), max(parallelism) FROM tally.sink_commits"
+                + " WHERE generation = ? AND sink_id = 'aggregates' AND prepared_at > ?")) {
+      ps.setString(1, generation);
+      ps.setTimestamp(2, since);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() && rs.getInt(2) > 0 && rs.getInt(1) >= rs.getInt(2);
+      }
+    }
+  }
+
   /** now − complete_through of a generation, in seconds; NaN before its first commit. */
   private static double staleness(Connection c, String generation) throws Exception {
     Long completeThrough = Audit.completeThroughMs(c, generation);
@@ -449,8 +488,8 @@ public final class Bench {
         : (System.currentTimeMillis() - completeThrough) / 1000.0;
   }
 
-  private List<Row> freshnessAndRecovery(String topic, double rate, Duration steady)
-      throws Exception {
+  private List<Row> freshnessAndRecovery(
+      String topic, double rate, String whyThisRate, Duration steady) throws Exception {
     String generation = "benchf" + run;
     String job =
         start(
@@ -464,9 +503,7 @@ public final class Bench {
         new Thread(() -> sendLive(topic, live, rate, producing, newestSent), "bench-live-traffic");
     producer.setDaemon(true);
     producer.start();
-    log(
-        "live traffic at %,.0f events/s (half the sustained rate) into generation %s",
-        rate, generation);
+    log("live traffic at %,.0f events/s (%s) into generation %s", rate, whyThisRate, generation);
     List<Row> rows = new ArrayList<>();
     try (Connection c = stack.admin()) {
       Thread.sleep(10_000); // warm-up: first checkpoints, caches
@@ -497,7 +534,9 @@ public final class Bench {
           samples.size(), p50, p99, lag99);
       rows.add(
           new Row(
-              "4. freshness at half rate: staleness (now − complete_through) p50 / p99",
+              "4. freshness at "
+                  + (whyThisRate.startsWith("half") ? "half rate" : String.format("%,.0f/s", rate))
+                  + ": staleness (now − complete_through) p50 / p99",
               String.format("%.2f s / %.2f s", p50, p99),
               "",
               null));
@@ -510,6 +549,7 @@ public final class Bench {
 
       log("kill -9 of the TaskManager under load");
       long killed = System.nanoTime();
+      Timestamp killedAt = new Timestamp(System.currentTimeMillis());
       LocalStack.Replacement replacement = stack.killTaskManager();
       // a new TaskManager starts meanwhile, as a supervisor would start one
       Thread supervisor =
@@ -525,13 +565,17 @@ public final class Bench {
       supervisor.setDaemon(true);
       supervisor.start();
       double recovered = Double.NaN;
+      double worst = 0;
       long deadline = killed + RECOVERY_WINDOW.toNanos();
-      boolean wentStale = false;
       while (System.nanoTime() < deadline && !stop.get()) {
         double s = staleness(c, generation);
-        if (s > p99) {
-          wentStale = true;
-        } else if (wentStale && !Double.isNaN(s)) {
+        if (!Double.isNaN(s)) {
+          worst = Math.max(worst, s);
+        }
+        // Recovered: every sink subtask committed again after the kill (only a checkpoint that
+        // completed after the restart commits), and staleness is back within the steady p99. A
+        // restart fast enough that staleness never left the p99 still has to commit again.
+        if (!Double.isNaN(s) && s <= p99 && allSubtasksCommittedSince(c, generation, killedAt)) {
           recovered = (System.nanoTime() - killed) / 1e9;
           break;
         }
@@ -543,14 +587,16 @@ public final class Bench {
             "staleness not back within the steady-state p99 %d s after the kill",
             RECOVERY_WINDOW.toSeconds());
       } else {
-        log("recovered to the steady-state p99 after %.1f s", recovered);
+        log(
+            "recovered to the steady-state p99 after %.1f s (worst staleness meanwhile %.1f s)",
+            recovered, worst);
       }
       rows.add(
           new Row(
               "5. recovery: TaskManager kill -9 → staleness back within p99",
               Double.isNaN(recovered)
                   ? "not within " + RECOVERY_WINDOW.toSeconds() + " s"
-                  : String.format("%.1f s", recovered),
+                  : String.format("%.1f s (staleness peaked at %.1f s)", recovered, worst),
               "≤ 30 s",
               recovered <= 30));
     } finally {

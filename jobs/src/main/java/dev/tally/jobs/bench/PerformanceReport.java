@@ -33,7 +33,8 @@ public final class PerformanceReport {
                     + " fifth of it), parallelism 2, checkpoints every %d s"
                     + " (exactly-once, RocksDB), steady freshness sampled %d s, %,d persons in"
                     + " the savepoint; local stack (Kafka, PostgreSQL, Flink JobManager and two"
-                    + " TaskManagers, one of them spare) on the same machine.",
+                    + " TaskManagers, each job spread over both with room for the other's share)"
+                    + " on the same machine.",
                 plan.events(),
                 Bench.CHECKPOINT_INTERVAL.toSeconds(),
                 plan.steady().toSeconds(),
@@ -46,6 +47,10 @@ public final class PerformanceReport {
                         .map(e -> "`" + e.getKey() + "=" + e.getValue() + "`")
                         .collect(java.util.stream.Collectors.joining(", "))
                     + ".")
+        .append(
+            plan.fixedLiveRate()
+                ? String.format(" Live traffic at %,.0f events/s (`--live-rate`).", plan.liveRate())
+                : "")
         .append("\n\n");
     sb.append("| measure | result | target | met |\n|---|---|---|---|\n");
     for (Bench.Row r : rows) {

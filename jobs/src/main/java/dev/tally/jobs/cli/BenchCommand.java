@@ -61,6 +61,14 @@ public final class BenchCommand implements Callable<Integer> {
               + " for every job of the run (repeatable; recorded in the report)")
   List<String> jobOptions;
 
+  @Option(
+      names = "--live-rate",
+      paramLabel = "EVENTS_PER_S",
+      description =
+          "live traffic of the freshness and recovery phases at this rate instead of half the"
+              + " sustained rate (for A/B runs at equal load; recorded in the report)")
+  Double liveRate;
+
   @Option(names = "--keep", description = "leave the stack running at the end")
   boolean keep;
 
@@ -89,9 +97,13 @@ public final class BenchCommand implements Callable<Integer> {
       }
       options.put(o.substring(0, eq), o.substring(eq + 1));
     }
-    Bench.Plan plan =
+    if (liveRate != null && !(liveRate > 0)) {
+      throw new UserFacingErrors.UsageError("--live-rate must be a positive number of events/s");
+    }
+    Bench.Plan planned =
         (quick ? Bench.Plan.quick(selected) : Bench.Plan.full(events, selected))
             .withJobOptions(options);
+    Bench.Plan plan = liveRate != null ? planned.withLiveRate(liveRate) : planned;
     StackOptions.Session session = stackOptions.upIfNeeded();
     LocalStack stack = session.stack();
     FlinkRest flink = new HttpFlinkRest(stack.layout().flinkRestUrl(), Duration.ofSeconds(30));

@@ -414,6 +414,10 @@ public final class LocalStack {
             // 4 slots: a blue/green upgrade runs two generations (parallelism 2 each) side by side
             "taskmanager.numberOfTaskSlots: 4",
             "parallelism.default: 2",
+            // each job spread over both TaskManagers, with free slots on each for the other's
+            // share: after a TaskManager is lost, the job restarts on the survivor, whose JVM has
+            // run the job's code already (docs/decisions.md 29)
+            "taskmanager.load-balance.mode: SLOTS",
             "state.backend.type: rocksdb",
             "state.backend.incremental: true",
             "state.backend.rocksdb.log.dir: "
@@ -647,8 +651,9 @@ public final class LocalStack {
   // ------------------------------------------------------------------ faults (./tally drill)
 
   /**
-   * kill -9 of the TaskManager running the jobs, then a new one in its place (as a supervisor
-   * would). The jobs restart in the other TaskManager's free slots meanwhile.
+   * kill -9 of a TaskManager running the jobs (the one with most slots in use; each job runs on
+   * both), then a new one in its place (as a supervisor would). The jobs restart in the other
+   * TaskManager's free slots meanwhile.
    */
   public void killAndRestartTaskManager() throws Exception {
     killTaskManager().start();
