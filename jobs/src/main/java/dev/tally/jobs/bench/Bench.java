@@ -465,6 +465,36 @@ public final class Bench {
   /** How long the recovery phase waits for staleness to come back within the steady p99. */
   static final Duration RECOVERY_WINDOW = Duration.ofMinutes(3);
 
+  /** How long the freshness phase waits for a new job to catch up before sampling anyway. */
+  static final Duration START_UP_LIMIT = Duration.ofSeconds(90);
+
+  /**
+   * {staleness, lag} in seconds: now − complete_through, and how far the committed watermark trails
+   * {@code sentWatermark} (the watermark of every event sent so far); null before the generation's
+   * first commit.
+   */
+  private static double[] freshnessSample(Connection c, String generation, long sentWatermark)
+      throws Exception {
+    double s = staleness(c, generation);
+    if (Double.isNaN(s)) {
+      return null;
+    }
+    double lag = Math.max(0, (sentWatermark - (System.currentTimeMillis() - s * 1000)) / 1000.0);
+    return new double[] {s, lag};
+  }
+
+  private static void appendSample(
+      StringBuilder series, long jobStarted, String phase, double[] sample) {
+    series.append(
+        String.format(
+            java.util.Locale.ROOT,
+            "%.2f,%s,%.3f,%.3f%n",
+            (System.nanoTime() - jobStarted) / 1e9,
+            phase,
+            sample[0],
+            sample[1]));
+  }
+
   /** Whether every subtask of the generation's aggregate sink committed a transaction since. */
   static boolean allSubtasksCommittedSince(Connection c, String generation, Timestamp since)
       throws Exception {
@@ -496,6 +526,7 @@ public final class Bench {
             generation,
             jobArgs(generation, topic, "timestamp:" + System.currentTimeMillis()),
             null);
+    long jobStarted = System.nanoTime();
     TrafficGenerator live = new TrafficGenerator(3, Instant.now(), rate, 5000);
     AtomicLong newestSent = new AtomicLong(Long.MIN_VALUE);
     AtomicBoolean producing = new AtomicBoolean(true);
@@ -506,23 +537,44 @@ public final class Bench {
     log("live traffic at %,.0f events/s (%s) into generation %s", rate, whyThisRate, generation);
     List<Row> rows = new ArrayList<>();
     try (Connection c = stack.admin()) {
-      Thread.sleep(10_000); // warm-up: first checkpoints, caches
+      Thread.sleep(10_000); // first checkpoints
       List<Double> samples = new ArrayList<>();
       List<Double> lags = new ArrayList<>();
       long ooo =
           IngestionJob.settings(new org.apache.flink.configuration.Configuration())
               .maxOutOfOrderness()
               .toMillis();
-      long end = System.nanoTime() + steady.toNanos();
-      while (System.nanoTime() < end && !stop.get()) {
-        long best = newestSent.get() - ooo; // the watermark of everything sent so far
-        double s = staleness(c, generation);
-        if (!Double.isNaN(s)) {
-          samples.add(s);
-          lags.add(Math.max(0, (best - (System.currentTimeMillis() - s * 1000)) / 1000.0));
+      // every sample is kept for the findings: where the p99 comes from
+      StringBuilder series = new StringBuilder("seconds_since_start,phase,staleness_s,lag_s\n");
+      // Start-up: a new job catches up with the traffic sent while it started, on JVMs that
+      // compile its code meanwhile. Steady state begins once its committed watermark is within one
+      // checkpoint interval of everything sent; how long that took is reported, not hidden.
+      double caughtUp = Double.NaN;
+      long settleDeadline = System.nanoTime() + START_UP_LIMIT.toNanos();
+      while (System.nanoTime() < settleDeadline && !stop.get()) {
+        double[] sample = freshnessSample(c, generation, newestSent.get() - ooo);
+        if (sample != null) {
+          appendSample(series, jobStarted, "start-up", sample);
+          if (sample[1] <= CHECKPOINT_INTERVAL.toSeconds()) {
+            caughtUp = (System.nanoTime() - jobStarted) / 1e9;
+            break;
+          }
         }
         Thread.sleep(250);
       }
+      long end = System.nanoTime() + steady.toNanos();
+      while (System.nanoTime() < end && !stop.get()) {
+        double[] sample = freshnessSample(c, generation, newestSent.get() - ooo);
+        if (sample != null) {
+          samples.add(sample[0]);
+          lags.add(sample[1]);
+          appendSample(series, jobStarted, "steady", sample);
+        }
+        Thread.sleep(250);
+      }
+      Path seriesFile = stack.layout().dir().resolve("bench").resolve(run).resolve("freshness.csv");
+      Files.createDirectories(seriesFile.getParent());
+      Files.writeString(seriesFile, series);
       Collections.sort(samples);
       Collections.sort(lags);
       double p50 = percentile(samples, 0.50);
@@ -530,14 +582,24 @@ public final class Bench {
       double lag99 = percentile(lags, 0.99);
       double budget = CHECKPOINT_INTERVAL.toSeconds() + 2;
       log(
-          "freshness: %d samples, staleness p50 %.2f s, p99 %.2f s; lag behind sent p99 %.2f s",
-          samples.size(), p50, p99, lag99);
+          "freshness: %d samples, staleness p50 %.2f s, p99 %.2f s; lag behind sent p99 %.2f s"
+              + " (every sample in %s)",
+          samples.size(), p50, p99, lag99, seriesFile);
       rows.add(
           new Row(
               "4. freshness at "
                   + (whyThisRate.startsWith("half") ? "half rate" : String.format("%,.0f/s", rate))
                   + ": staleness (now − complete_through) p50 / p99",
               String.format("%.2f s / %.2f s", p50, p99),
+              "",
+              null));
+      rows.add(
+          new Row(
+              "   start-up: a new job's committed watermark within the checkpoint interval of"
+                  + " all events sent",
+              Double.isNaN(caughtUp)
+                  ? "not within " + START_UP_LIMIT.toSeconds() + " s (sampled anyway)"
+                  : String.format("%.1f s after the job started", caughtUp),
               "",
               null));
       rows.add(

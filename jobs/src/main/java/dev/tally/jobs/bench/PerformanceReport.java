@@ -31,7 +31,8 @@ public final class PerformanceReport {
             String.format(
                 "Settings: backlog %,d events per phase (after one unmeasured warm-up drain of a"
                     + " fifth of it), parallelism 2, checkpoints every %d s"
-                    + " (exactly-once, RocksDB), steady freshness sampled %d s, %,d persons in"
+                    + " (exactly-once, RocksDB), steady freshness sampled %d s once the live job caught"
+                    + " up, %,d persons in"
                     + " the savepoint; local stack (Kafka, PostgreSQL, Flink JobManager and two"
                     + " TaskManagers, each job spread over both with room for the other's share)"
                     + " on the same machine.",
