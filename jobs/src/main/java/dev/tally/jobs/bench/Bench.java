@@ -191,12 +191,7 @@ public final class Bench {
     if (plan.has("freshness")) {
       double rate =
           plan.fixedLiveRate() ? plan.liveRate() : Double.isNaN(uniform) ? 2000 : uniform / 2;
-      rows.addAll(
-          freshnessAndRecovery(
-              liveTopic,
-              rate,
-              plan.fixedLiveRate() ? "set by --live-rate" : "half the sustained rate",
-              plan.steady()));
+      rows.addAll(freshnessAndRecovery(liveTopic, rate, plan.fixedLiveRate(), plan.steady()));
     }
     if (plan.has("savepoint")) {
       rows.addAll(savepointWithPersons(plan.persons(), liveTopic));
@@ -519,7 +514,7 @@ public final class Bench {
   }
 
   private List<Row> freshnessAndRecovery(
-      String topic, double rate, String whyThisRate, Duration steady) throws Exception {
+      String topic, double rate, boolean fixedRate, Duration steady) throws Exception {
     String generation = "benchf" + run;
     String job =
         start(
@@ -534,7 +529,9 @@ public final class Bench {
         new Thread(() -> sendLive(topic, live, rate, producing, newestSent), "bench-live-traffic");
     producer.setDaemon(true);
     producer.start();
-    log("live traffic at %,.0f events/s (%s) into generation %s", rate, whyThisRate, generation);
+    log(
+        "live traffic at %,.0f events/s (%s) into generation %s",
+        rate, fixedRate ? "set by --live-rate" : "half the sustained rate", generation);
     List<Row> rows = new ArrayList<>();
     try (Connection c = stack.admin()) {
       Thread.sleep(10_000); // first checkpoints
@@ -588,7 +585,7 @@ public final class Bench {
       rows.add(
           new Row(
               "4. freshness at "
-                  + (whyThisRate.startsWith("half") ? "half rate" : String.format("%,.0f/s", rate))
+                  + (fixedRate ? String.format("%,.0f/s", rate) : "half rate")
                   + ": staleness (now − complete_through) p50 / p99",
               String.format("%.2f s / %.2f s", p50, p99),
               "",
