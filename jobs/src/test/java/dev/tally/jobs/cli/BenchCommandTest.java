@@ -2,23 +2,12 @@ package dev.tally.jobs.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
 /** User mistakes of {@code tally bench} are refused before any stack starts: one line, exit 2. */
 class BenchCommandTest {
   private static String runErr(String... args) {
-    PrintStream err = System.err;
-    ByteArrayOutputStream buffer = new ByteArrayOutputStream();
-    System.setErr(new PrintStream(buffer, true, StandardCharsets.UTF_8));
-    try {
-      assertThat(TallyCli.execute(args)).isEqualTo(2);
-    } finally {
-      System.setErr(err);
-    }
-    return buffer.toString(StandardCharsets.UTF_8);
+    return UsageErrors.stderrOf(args);
   }
 
   @Test

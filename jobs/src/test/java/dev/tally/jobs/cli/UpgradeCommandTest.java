@@ -2,9 +2,6 @@ package dev.tally.jobs.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
@@ -15,15 +12,7 @@ class UpgradeCommandTest {
   @TempDir Path tmp;
 
   private static String runErr(String... args) {
-    PrintStream err = System.err;
-    ByteArrayOutputStream buffer = new ByteArrayOutputStream();
-    System.setErr(new PrintStream(buffer, true, StandardCharsets.UTF_8));
-    try {
-      assertThat(TallyCli.execute(args)).isEqualTo(2);
-    } finally {
-      System.setErr(err);
-    }
-    return buffer.toString(StandardCharsets.UTF_8);
+    return UsageErrors.stderrOf(args);
   }
 
   @Test
