@@ -7,6 +7,10 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Collection;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.apache.flink.api.connector.sink2.Committer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -16,16 +20,29 @@ import org.slf4j.LoggerFactory;
  * as committed only if the {@code tally.sink_commits} row written inside that transaction is
  * visible; otherwise its rows are lost and the job fails loudly instead of going on silently. Any
  * other error fails the commit, so Flink restarts and re-commits from the checkpoint.
+ *
+ * <p>Subtask 0 also deletes superseded row versions every {@value #COMPACT_EVERY_COMMITS} commits,
+ * on a thread and connection of its own: the committer runs on the sink's task thread, and a
+ * compaction there held back the next checkpoint barrier by seconds (docs/performance.md finding
+ * 27). The deletes only touch committed versions that a committed newer revision replaces, so they
+ * never wait on a prepared transaction's rows. At most one runs at a time; {@link #close()} lets a
+ * running one finish for a few seconds, then interrupts it.
  */
 final class PostgresCommitter implements Committer<PostgresCommittable> {
   private static final Logger LOG = LoggerFactory.getLogger(PostgresCommitter.class);
   private static final String UNDEFINED_OBJECT = "42704";
   private static final int COMPACT_EVERY_COMMITS = 20;
 
+  /** How long {@link #close()} lets a running compaction finish before interrupting it. */
+  private static final java.time.Duration CLOSE_GRACE = java.time.Duration.ofSeconds(5);
+
   private final PostgresTwoPhaseSink.Options options;
   private final int subtask;
   private Connection connection;
   private long commits;
+  private ExecutorService compactor;
+  private Future<?> compaction;
+  private volatile Connection compactionConnection;
 
   PostgresCommitter(PostgresTwoPhaseSink.Options options, int subtask) {
     this.options = options;
@@ -59,9 +76,11 @@ final class PostgresCommitter implements Committer<PostgresCommittable> {
         throw new IOException("COMMIT PREPARED " + gid + " failed: " + e.getMessage(), e);
       }
     }
-    if (subtask == 0 && commits >= COMPACT_EVERY_COMMITS) {
+    if (subtask == 0
+        && commits >= COMPACT_EVERY_COMMITS
+        && (compaction == null || compaction.isDone())) {
       commits = 0;
-      compact();
+      compaction = compactor().submit(this::compact);
     }
   }
 
@@ -78,29 +97,68 @@ final class PostgresCommitter implements Committer<PostgresCommittable> {
     }
   }
 
+  private ExecutorService compactor() {
+    if (compactor == null) {
+      compactor =
+          Executors.newSingleThreadExecutor(
+              r -> {
+                Thread t = new Thread(r, "tally-compaction-" + options.generation());
+                t.setDaemon(true);
+                return t;
+              });
+    }
+    return compactor;
+  }
+
   /** Deletes row versions that a newer committed revision supersedes. Best effort. */
   private void compact() {
     try {
-      Connection c = connection();
+      if (compactionConnection == null) {
+        compactionConnection = open();
+      }
+      Connection c = compactionConnection;
       for (String sql : Compaction.ALL) {
         try (PreparedStatement ps = c.prepareStatement(sql)) {
           ps.setString(1, options.generation());
           ps.executeUpdate();
         }
       }
-    } catch (SQLException | IOException e) {
+    } catch (SQLException e) {
       LOG.warn("compaction of superseded row versions failed (will retry): {}", e.getMessage());
+      closeCompactionConnection();
+    }
+  }
+
+  private Connection open() throws SQLException {
+    Connection c = options.connection().open();
+    try {
+      c.setAutoCommit(true);
+      try (Statement s = c.createStatement()) {
+        s.execute("SET lock_timeout = '" + options.lockTimeout().toMillis() + "ms'");
+      }
+      return c;
+    } catch (SQLException e) {
+      c.close();
+      throw e;
+    }
+  }
+
+  private void closeCompactionConnection() {
+    Connection c = compactionConnection;
+    compactionConnection = null;
+    if (c != null) {
+      try {
+        c.close();
+      } catch (SQLException ignored) {
+        // nothing to keep
+      }
     }
   }
 
   private Connection connection() throws IOException {
     if (connection == null) {
       try {
-        connection = options.connection().open();
-        connection.setAutoCommit(true);
-        try (Statement s = connection.createStatement()) {
-          s.execute("SET lock_timeout = '" + options.lockTimeout().toMillis() + "ms'");
-        }
+        connection = open();
       } catch (SQLException e) {
         closeQuietly();
         throw new IOException("cannot connect to PostgreSQL to commit: " + e.getMessage(), e);
@@ -122,6 +180,20 @@ final class PostgresCommitter implements Committer<PostgresCommittable> {
 
   @Override
   public void close() {
+    if (compactor != null) {
+      compactor.shutdown();
+      try {
+        if (!compactor.awaitTermination(CLOSE_GRACE.toMillis(), TimeUnit.MILLISECONDS)) {
+          compactor.shutdownNow();
+          closeCompactionConnection(); // aborts a statement still running
+          compactor.awaitTermination(CLOSE_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+        }
+      } catch (InterruptedException e) {
+        compactor.shutdownNow();
+        Thread.currentThread().interrupt();
+      }
+      closeCompactionConnection();
+    }
     closeQuietly();
     PostgresConnectionConfig.releaseDriverOfThisJob();
   }
