@@ -146,35 +146,33 @@ final class PostgresCommitter implements Committer<PostgresCommittable> {
   private void closeCompactionConnection() {
     Connection c = compactionConnection;
     compactionConnection = null;
-    if (c != null) {
-      try {
-        c.close();
-      } catch (SQLException ignored) {
-        // nothing to keep
-      }
-    }
+    closeQuietly(c);
   }
 
   private Connection connection() throws IOException {
     if (connection == null) {
       try {
-        connection = open();
+        connection = open(); // closes what it opened if it fails
       } catch (SQLException e) {
-        closeQuietly();
         throw new IOException("cannot connect to PostgreSQL to commit: " + e.getMessage(), e);
       }
     }
     return connection;
   }
 
+  /** Drops the commit connection; the next commit reconnects. */
   private void closeQuietly() {
-    if (connection != null) {
+    closeQuietly(connection);
+    connection = null;
+  }
+
+  private static void closeQuietly(Connection c) {
+    if (c != null) {
       try {
-        connection.close();
+        c.close();
       } catch (SQLException ignored) {
-        // reconnect next time
+        // nothing to keep: a new one is opened when needed
       }
-      connection = null;
     }
   }
 
