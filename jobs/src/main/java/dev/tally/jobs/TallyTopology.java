@@ -136,6 +136,7 @@ public final class TallyTopology {
                 new EnrichWithPerson(
                     settings.emitPersonSnapshots(),
                     settings.maxPersonProperties(),
+                    settings.maxPersonPropertiesBytes(),
                     settings.personRetention(),
                     settings.personCacheSize()))
             .uid(Uids.ENRICH)

@@ -154,6 +154,9 @@ class FreshnessHonestyIT extends EndToEndTest {
             r -> {
               try {
                 lateInTopic.add(AvroCodec.decode(r.value(), RawEvent.class).getUuid());
+                assertThat(r.headers().lastHeader("tally.generation"))
+                    .as("a too-late record names the generation that wrote it")
+                    .isNotNull();
               } catch (Exception e) {
                 throw new IllegalStateException(e);
               }

@@ -34,6 +34,7 @@ public record PipelineSettings(
     implements Serializable {
 
   public static final int DEFAULT_BUNDLE_EVENTS = 1000;
+  public static final int MAX_BREAKDOWN_SPEC = 200;
   public static final int DEFAULT_PERSON_CACHE_SIZE = 10_000;
 
   /** Longest time a contribution waits in a pre-aggregation bundle (processing time). */
@@ -78,6 +79,17 @@ public record PipelineSettings(
     return mode == Mode.STREAMING ? STREAMING_MAX_PERSON_PROPERTIES : Integer.MAX_VALUE;
   }
 
+  /**
+   * Bytes of compact JSON (UTF-8) a person's properties may take in the streaming job. With the raw
+   * record's own limit ({@code EventValidator.MAX_LINE_BYTES}) it bounds every enriched record well
+   * below Kafka's default 1 MiB record limit (docs/decisions.md 30); replay has no bound.
+   */
+  public static final int STREAMING_MAX_PERSON_PROPERTIES_BYTES = 256 * 1024;
+
+  public int maxPersonPropertiesBytes() {
+    return mode == Mode.STREAMING ? STREAMING_MAX_PERSON_PROPERTIES_BYTES : Integer.MAX_VALUE;
+  }
+
   public static final Duration DEFAULT_MAX_OUT_OF_ORDERNESS = Duration.ofSeconds(10);
   public static final Duration DEFAULT_ALLOWED_LATENESS = Duration.ofMinutes(5);
   public static final Duration DEFAULT_DEDUP_RETENTION = Duration.ofHours(24);
@@ -95,13 +107,23 @@ public record PipelineSettings(
     for (String spec : breakdowns) {
       if (!isValidBreakdown(spec)) {
         throw new IllegalArgumentException(
-            "breakdown '" + spec + "' must start with 'event:' or 'person:'");
+            "breakdown '"
+                + spec.replace("\u0000", "\\u0000")
+                + "' must start with 'event:' or 'person:', be at most "
+                + MAX_BREAKDOWN_SPEC
+                + " characters and not contain U+0000");
       }
     }
     breakdowns = List.copyOf(new LinkedHashSet<>(breakdowns)); // a repeated spec counts once
   }
 
+  /**
+   * A spec names its source and a property, in at most {@value #MAX_BREAKDOWN_SPEC} code points (it
+   * is part of a primary key) and without U+0000 (PostgreSQL text cannot hold it).
+   */
   public static boolean isValidBreakdown(String spec) {
-    return spec.startsWith("event:") || spec.startsWith("person:");
+    return (spec.startsWith("event:") || spec.startsWith("person:"))
+        && spec.indexOf('\u0000') < 0
+        && spec.codePointCount(0, spec.length()) <= MAX_BREAKDOWN_SPEC;
   }
 }

@@ -60,7 +60,11 @@ public final class ReplayCommand implements Callable<Integer> {
       if (!PipelineSettings.isValidBreakdown(b)) {
         throw new ParameterException(
             spec.commandLine(),
-            "--breakdown '" + b + "' must start with 'event:' or 'person:' (e.g. event:$browser)");
+            "--breakdown '"
+                + b
+                + "' must start with 'event:' or 'person:' (e.g. event:$browser), be at most "
+                + PipelineSettings.MAX_BREAKDOWN_SPEC
+                + " characters and not contain U+0000");
       }
     }
     if (!Files.isRegularFile(input) || !Files.isReadable(input)) {

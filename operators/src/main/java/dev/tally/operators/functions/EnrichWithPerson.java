@@ -35,6 +35,7 @@ public class EnrichWithPerson extends KeyedProcessFunction<String, ValidEvent, E
       org.slf4j.LoggerFactory.getLogger(EnrichWithPerson.class);
   private final boolean emitSnapshots;
   private final int maxProperties;
+  private final int maxPropertiesBytes;
   private final java.time.Duration retention;
   private final int cacheSize;
   private transient PersonCache cache;
@@ -59,8 +60,22 @@ public class EnrichWithPerson extends KeyedProcessFunction<String, ValidEvent, E
    */
   public EnrichWithPerson(
       boolean emitSnapshots, int maxProperties, java.time.Duration retention, int cacheSize) {
+    this(emitSnapshots, maxProperties, PersonModel.UNLIMITED, retention, cacheSize);
+  }
+
+  /**
+   * @param maxPropertiesBytes bytes of JSON a person's properties may take ({@link
+   *     PersonModel#UNLIMITED} in replay)
+   */
+  public EnrichWithPerson(
+      boolean emitSnapshots,
+      int maxProperties,
+      int maxPropertiesBytes,
+      java.time.Duration retention,
+      int cacheSize) {
     this.emitSnapshots = emitSnapshots;
     this.maxProperties = maxProperties;
+    this.maxPropertiesBytes = maxPropertiesBytes;
     this.retention = retention;
     this.cacheSize = cacheSize;
   }
@@ -170,7 +185,8 @@ public class EnrichWithPerson extends KeyedProcessFunction<String, ValidEvent, E
   protected PersonModel.Outcome resolve(ValidEvent event) throws Exception {
     Map<String, Object> props = Json.parseTrustedObject(event.propertiesJson);
     PersonModel.Store store = cache == null ? store() : cache.over(event.project, store());
-    PersonModel.Outcome outcome = PersonModel.apply(store, event, props, maxProperties);
+    PersonModel.Outcome outcome =
+        PersonModel.apply(store, event, props, maxProperties, maxPropertiesBytes);
     if (retention != null) {
       // Retention counts from a person's last event (TTL on write): refresh the person and the
       // event's own link even when the event changed nothing, so neither expires under an active

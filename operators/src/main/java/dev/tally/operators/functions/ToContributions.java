@@ -63,13 +63,17 @@ public class ToContributions implements FlatMapFunction<EnrichedRecord, Contribu
     }
   }
 
-  /** A breakdown value as SEMANTICS.md §7 renders it. */
+  /**
+   * A breakdown value as SEMANTICS.md §7 renders it: whole, never truncated; a string's U+0000 as
+   * six characters backslash, u, 0, 0, 0, 0 (PostgreSQL text cannot hold U+0000; JSON renderings of
+   * objects and arrays escape it already).
+   */
   public static String render(Object value) {
     if (value == null || value == Json.NULL) {
       return "(none)";
     }
     if (value instanceof String s) {
-      return s;
+      return s.indexOf('\u0000') < 0 ? s : s.replace("\u0000", "\\u0000");
     }
     if (value instanceof JsonNumber n) {
       return n.literal();

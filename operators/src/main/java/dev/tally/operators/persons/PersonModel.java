@@ -59,6 +59,21 @@ public final class PersonModel {
    */
   public static Outcome apply(
       Store store, ValidEvent e, Map<String, Object> props, int maxProperties) throws Exception {
+    return apply(store, e, props, maxProperties, UNLIMITED);
+  }
+
+  /**
+   * As {@link #apply(Store, ValidEvent, Map, int)}, with the person's properties also bounded in
+   * size: at most {@code maxBytes} bytes of compact JSON (UTF-8). That bound is what keeps every
+   * enriched record within the Kafka producer's record limit (docs/decisions.md 30). Keys an update
+   * would add are dropped newest first until the person fits; if it still does not fit (existing
+   * keys grown), the update's {@code $set_once}/{@code $set} are not applied at all and only its
+   * {@code $unset} is. A merge keeps all of U's properties and drops A's keys that U lacks, newest
+   * first, until the person fits. Either way the outcome says it was capped.
+   */
+  public static Outcome apply(
+      Store store, ValidEvent e, Map<String, Object> props, int maxProperties, int maxBytes)
+      throws Exception {
     String u = e.distinctId;
     String a = linkedDistinctId(e.event, props);
     if (a != null && a.equals(u)) {
@@ -66,6 +81,7 @@ public final class PersonModel {
     }
     PersonState mergedAway = null;
     boolean refused = false;
+    boolean[] capped = {false};
     boolean changed = true; // only an existing person that this event leaves as it is is not
     PersonState person;
     if (a == null) {
@@ -98,7 +114,9 @@ public final class PersonModel {
           refused = true;
           changed = false;
         } else {
-          merge(store, person, other);
+          if (merge(store, person, other, maxBytes)) {
+            capped[0] = true;
+          }
           mergedAway = other;
         }
       }
@@ -107,8 +125,8 @@ public final class PersonModel {
         changed = true;
       }
     }
-    boolean[] capped = {false};
-    String properties = applyUpdates(person.getProperties(), props, maxProperties, capped);
+    String properties =
+        applyUpdates(person.getProperties(), props, maxProperties, maxBytes, capped);
     if (!properties.equals(person.getProperties())) {
       person.setProperties(properties);
       changed = true;
@@ -151,21 +169,40 @@ public final class PersonModel {
   }
 
   /** Merges {@code from} into {@code into}: {@code into} keeps id, status and created_at. */
-  private static void merge(Store store, PersonState into, PersonState from) throws Exception {
+  private static boolean merge(Store store, PersonState into, PersonState from, int maxBytes)
+      throws Exception {
+    Map<String, Object> own = Json.parseTrustedObject(into.getProperties());
     Map<String, Object> props = Json.parseTrustedObject(from.getProperties());
-    props.putAll(Json.parseTrustedObject(into.getProperties())); // U wins on conflict
-    into.setProperties(Json.write(props));
+    props.putAll(own); // U wins on conflict
+    String merged = Json.write(props);
+    boolean capped = false;
+    if (maxBytes != UNLIMITED && utf8Length(merged) > maxBytes) {
+      List<String> keys = new ArrayList<>(props.keySet());
+      for (int i = keys.size() - 1; i >= 0 && utf8Length(merged) > maxBytes; i--) {
+        if (!own.containsKey(keys.get(i))) {
+          props.remove(keys.get(i));
+          merged = Json.write(props);
+        }
+      }
+      capped = true;
+    }
+    into.setProperties(merged);
     for (String id : from.getDistinctIds()) {
       into.getDistinctIds().add(id);
       store.link(id, into.getPersonId());
     }
     store.remove(from.getPersonId());
+    return capped;
   }
 
   /** {@code $set_once} (absent keys only), then {@code $set}, then {@code $unset}. */
   @SuppressWarnings("unchecked")
   static String applyUpdates(
-      String personPropertiesJson, Map<String, Object> props, int maxProperties, boolean[] capped) {
+      String personPropertiesJson,
+      Map<String, Object> props,
+      int maxProperties,
+      int maxBytes,
+      boolean[] capped) {
     Object setOnce = props.get("$set_once");
     Object set = props.get("$set");
     Object unset = props.get("$unset");
@@ -191,6 +228,49 @@ public final class PersonModel {
       }
       capped[0] = true;
     }
-    return Json.write(p);
+    String written = Json.write(p);
+    if (maxBytes != UNLIMITED && utf8Length(written) > maxBytes) {
+      capped[0] = true;
+      Map<String, Object> before = Json.parseTrustedObject(personPropertiesJson);
+      List<String> keys = new ArrayList<>(p.keySet());
+      for (int i = keys.size() - 1; i >= 0 && utf8Length(written) > maxBytes; i--) {
+        if (!before.containsKey(keys.get(i))) {
+          p.remove(keys.get(i));
+          written = Json.write(p);
+        }
+      }
+      if (utf8Length(written) > maxBytes) {
+        // existing keys grew past the bound: keep them as they were, apply only the removals
+        Map<String, Object> unsetOnly = new LinkedHashMap<>(before);
+        if (unset instanceof List<?> removed) {
+          removed.forEach(unsetOnly::remove);
+        }
+        written = Json.write(unsetOnly);
+      }
+    }
+    return written;
+  }
+
+  /** Bytes of {@code s} in UTF-8, without encoding it (a lone surrogate counts as one '?'). */
+  public static int utf8Length(String s) {
+    int n = 0;
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c < 0x80) {
+        n += 1;
+      } else if (c < 0x800) {
+        n += 2;
+      } else if (Character.isHighSurrogate(c)
+          && i + 1 < s.length()
+          && Character.isLowSurrogate(s.charAt(i + 1))) {
+        n += 4;
+        i++;
+      } else if (Character.isSurrogate(c)) {
+        n += 1;
+      } else {
+        n += 3;
+      }
+    }
+    return n;
   }
 }

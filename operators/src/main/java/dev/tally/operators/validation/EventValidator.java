@@ -201,8 +201,12 @@ public final class EventValidator {
     };
   }
 
+  /**
+   * 1–200 code points without U+0000 (SEMANTICS.md §1): {@code event}, {@code distinct_id} and link
+   * targets become PostgreSQL text and keys, and PostgreSQL text cannot hold U+0000.
+   */
   private static boolean isBoundedString(Object value) {
-    if (!(value instanceof String s)) {
+    if (!(value instanceof String s) || s.indexOf('\u0000') >= 0) {
       return false;
     }
     int n = s.codePointCount(0, s.length());

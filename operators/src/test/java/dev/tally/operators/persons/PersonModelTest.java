@@ -184,4 +184,45 @@ class PersonModelTest {
     assertThat(o.person().getIsIdentified()).isFalse();
     assertThat(o.person().getDistinctIds()).containsExactly("u", "a");
   }
+
+  private PersonModel.Outcome applyBounded(String event, String distinctId, String props, int bytes)
+      throws Exception {
+    String line =
+        String.format(
+            "{\"uuid\":\"00000000-0000-4000-8000-%012d\",\"project\":\"acme\",\"event\":\"%s\",\"distinct_id\":\"%s\",\"timestamp\":\"2026-11-23T10:00:00Z\",\"properties\":%s}",
+            ++n, event, distinctId, props);
+    ValidEvent e = EventValidator.parseJsonLine(line.getBytes(StandardCharsets.UTF_8), "t").valid;
+    return PersonModel.apply(
+        store, e, Json.parseTrustedObject(e.propertiesJson), PersonModel.UNLIMITED, bytes);
+  }
+
+  @Test
+  void shouldKeepAPersonWithinItsByteBoundDroppingOnlyWhatWouldNotFit() throws Exception {
+    String big = "x".repeat(40);
+    assertThat(applyBounded("e", "u", "{\"$set\":{\"a\":\"" + big + "\"}}", 100).propertiesCapped())
+        .isFalse();
+    // b fits (a and b: 95 bytes), c would not: c is dropped, b kept, a kept
+    var o = applyBounded("e", "u", "{\"$set\":{\"b\":\"" + big + "\",\"c\":\"" + big + "\"}}", 100);
+    assertThat(o.propertiesCapped()).isTrue();
+    assertThat(o.person().getProperties())
+        .isEqualTo("{\"a\":\"" + big + "\",\"b\":\"" + big + "\"}");
+    // an existing key grown past the bound: the $set is not applied, the $unset is
+    var grown =
+        applyBounded(
+            "e", "u", "{\"$set\":{\"a\":\"" + big + big + big + "\"},\"$unset\":[\"b\"]}", 100);
+    assertThat(grown.propertiesCapped()).isTrue();
+    assertThat(grown.person().getProperties()).isEqualTo("{\"a\":\"" + big + "\"}");
+  }
+
+  @Test
+  void shouldKeepAllOfUsPropertiesAndDropAsExtraKeysWhenAMergeWouldNotFit() throws Exception {
+    String big = "y".repeat(40);
+    applyBounded("e", "a", "{\"$set\":{\"k\":\"" + big + "\",\"shared\":1}}", 100);
+    applyBounded("e", "u", "{\"$set\":{\"own\":\"" + big + "\",\"shared\":2}}", 100);
+    var o = applyBounded("$identify", "u", "{\"$anon_distinct_id\":\"a\"}", 100);
+    assertThat(o.mergedAway()).isNotNull();
+    assertThat(o.propertiesCapped()).isTrue();
+    assertThat(o.person().getProperties()).isEqualTo("{\"shared\":2,\"own\":\"" + big + "\"}");
+    assertThat(ids.get("a")).isEqualTo(o.person().getPersonId());
+  }
 }

@@ -172,4 +172,27 @@ class EventValidatorTest {
     enc.flush();
     return out.toByteArray();
   }
+
+  @Test
+  void shouldRejectNulInEventDistinctIdAndLinkTargetsButKeepItInPropertyValues() {
+    String base =
+        "{\"uuid\":\""
+            + UUID
+            + "\",\"project\":\"acme\",\"event\":\"%s\",\"distinct_id\":\"%s\",\"timestamp\":\"2026-01-01T00:00:00Z\",\"properties\":%s}";
+    String nul = "a\\u0000b"; // the JSON escape of U+0000
+    assertThat(reason(String.format(base, nul, "u", "{}"))).isEqualTo("invalid_field:event");
+    assertThat(reason(String.format(base, "e", nul, "{}"))).isEqualTo("invalid_field:distinct_id");
+    assertThat(
+            reason(
+                String.format(base, "$identify", "u", "{\"$anon_distinct_id\":\"" + nul + "\"}")))
+        .isEqualTo("invalid_field:properties");
+    assertThat(reason(String.format(base, "$create_alias", "u", "{\"alias\":\"" + nul + "\"}")))
+        .isEqualTo("invalid_field:properties");
+    // elsewhere U+0000 is data: in a property value, a key, and an alias of another event
+    assertThat(
+            reason(
+                String.format(
+                    base, "e", "u", "{\"" + nul + "\":\"" + nul + "\",\"alias\":\"" + nul + "\"}")))
+        .isEqualTo("valid");
+  }
 }

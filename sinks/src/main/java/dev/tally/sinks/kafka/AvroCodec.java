@@ -69,12 +69,22 @@ public final class AvroCodec {
         .build();
   }
 
+  /**
+   * Payload bytes a dead letter on Kafka keeps. Only an oversized record is longer; kept whole, it
+   * could exceed the record limit of the dead-letter topic (a raw record may be as large as the
+   * broker allows) and fail every checkpoint. Its first bytes and its size are kept instead.
+   */
+  public static final int MAX_DEAD_LETTER_PAYLOAD = 65_536;
+
   public static DeadLetter toAvro(DeadLetterRecord d, String generation) {
+    boolean whole = d.payload.length <= MAX_DEAD_LETTER_PAYLOAD;
     return DeadLetter.newBuilder()
         .setReason(d.reason)
-        .setPayload(ByteBuffer.wrap(d.payload))
+        .setPayload(
+            ByteBuffer.wrap(d.payload, 0, whole ? d.payload.length : MAX_DEAD_LETTER_PAYLOAD))
         .setSource(d.source == null ? "" : d.source)
         .setGeneration(generation)
+        .setPayloadBytes(whole ? -1 : d.payload.length)
         .build();
   }
 }

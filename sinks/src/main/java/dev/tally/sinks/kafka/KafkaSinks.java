@@ -51,6 +51,32 @@ public final class KafkaSinks {
     return sink(s, topic, "dlq", new AvroSerializationSchemas.DeadLetter(s.generation()), null);
   }
 
+  /** Header on every record of Tally's topics naming the generation that wrote it. */
+  public static final String GENERATION_HEADER = "tally.generation";
+
+  /**
+   * Every output record names its generation in a header, also the too-late records whose value is
+   * the raw event (so a backfill can read them back as input): overlapping generations (blue and
+   * green, a backfill) write the same events, and a consumer tells their copies apart by it.
+   */
+  static final class GenerationHeader
+      implements org.apache.flink.connector.kafka.sink.HeaderProvider<Object> {
+    private final String generation;
+
+    GenerationHeader(String generation) {
+      this.generation = generation;
+    }
+
+    @Override
+    public org.apache.kafka.common.header.Headers getHeaders(Object record) {
+      return new org.apache.kafka.common.header.internals.RecordHeaders(
+          new org.apache.kafka.common.header.Header[] {
+            new org.apache.kafka.common.header.internals.RecordHeader(
+                GENERATION_HEADER, generation.getBytes(java.nio.charset.StandardCharsets.UTF_8))
+          });
+    }
+  }
+
   private static <T> KafkaSink<T> sink(
       Settings s,
       String topic,
@@ -72,6 +98,7 @@ public final class KafkaSinks {
     if (key != null) {
       serializer.setKeySerializationSchema(key);
     }
+    serializer.setHeaderProvider(new GenerationHeader(s.generation()));
     return KafkaSink.<T>builder()
         .setBootstrapServers(s.bootstrapServers())
         .setRecordSerializer(serializer.build())

@@ -23,7 +23,8 @@ final class Compaction {
       "DELETE FROM tally.breakdown_counts e USING tally.breakdown_counts n"
           + " WHERE e.generation = ? AND n.generation = e.generation AND n.project = e.project"
           + " AND n.window_start = e.window_start AND n.event = e.event"
-          + " AND n.property = e.property AND n.value = e.value AND n.revision > e.revision"
+          + " AND n.property = e.property AND n.value_sha256 = e.value_sha256"
+          + " AND n.revision > e.revision"
           + NOT_HELD;
   static final String LEDGER =
       "DELETE FROM tally.ledger e USING tally.ledger n"
