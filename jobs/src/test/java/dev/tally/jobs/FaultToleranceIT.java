@@ -232,7 +232,7 @@ class FaultToleranceIT extends EndToEndTest {
         assertThat(audit.checks())
             .allSatisfy(
                 check -> assertThat(check.ok()).as(check.name() + ": " + check.actual()).isTrue());
-        assertThat(audit.checks()).hasSize(7);
+        assertThat(audit.checks()).hasSize(8);
       }
     }
 

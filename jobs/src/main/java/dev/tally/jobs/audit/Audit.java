@@ -1,5 +1,6 @@
 package dev.tally.jobs.audit;
 
+import dev.tally.sinks.kafka.OpenTransactions;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -139,20 +140,26 @@ public final class Audit {
         ownAggregated -= inherited.aggregated() + inherited.tooLate();
         ownDead -= inherited.deadLettered();
       }
+      // An open transaction holds a partition's last stable offset: read_committed readers see
+      // nothing after it. Tell that apart from a real count mismatch, and name the remedy.
+      List<OpenTransactions.Open> blocking =
+          openTooLong(OpenTransactions.list(t.bootstrap()), t.maxPreparedAge(), Instant.now());
+      String blocked = blocking.isEmpty() ? "" : " (" + blockedBy(blocking.get(0)) + ")";
       long enriched = kafka.countAll(t.enrichedTopic(), KafkaCounts.enrichedOf(g));
       checks.add(
           new Check(
               "enriched topic (read_committed) = aggregated + too_late" + minusInherited,
               enriched == ownAggregated,
               String.format("%,d", ownAggregated),
-              String.format("%,d", enriched)));
+              String.format("%,d", enriched) + (enriched == ownAggregated ? "" : blocked)));
       long dead = kafka.countAll(t.deadLetterTopic(), KafkaCounts.deadLetterOf(g));
       checks.add(
           new Check(
               "dead-letter topic (read_committed) = dead_lettered" + minusInherited,
               dead == ownDead,
               String.format("%,d", ownDead),
-              String.format("%,d", dead)));
+              String.format("%,d", dead) + (dead == ownDead ? "" : blocked)));
+      checks.add(openTransactionsCheck(blocking, t.maxPreparedAge()));
     }
     List<String> oldPrepared = oldPreparedTransactions(db, t.maxPreparedAge());
     checks.add(
@@ -164,6 +171,38 @@ public final class Audit {
                 ? "none"
                 : oldPrepared.size() + ": " + String.join(", ", oldPrepared)));
     return new Report(g, Instant.now(), checks, warnings(db, g));
+  }
+
+  /** The open Kafka transactions of Tally's sinks that are older than {@code maxAge}. */
+  static List<OpenTransactions.Open> openTooLong(
+      List<OpenTransactions.Open> open, Duration maxAge, Instant now) {
+    return open.stream().filter(o -> o.age(now).compareTo(maxAge) > 0).toList();
+  }
+
+  /** What blocks readers, and the command that releases it. */
+  static String blockedBy(OpenTransactions.Open o) {
+    return "blocked by an open transaction of generation "
+        + o.generation()
+        + " ("
+        + o
+        + "); if no job of "
+        + o.generation()
+        + " runs, release it: ./tally release --generation "
+        + o.generation();
+  }
+
+  static Check openTransactionsCheck(List<OpenTransactions.Open> blocking, Duration maxAge) {
+    return new Check(
+        "no Kafka transaction of Tally's sinks open longer than "
+            + maxAge.toSeconds()
+            + " s (it hides everything after it from read_committed readers)",
+        blocking.isEmpty(),
+        "none",
+        blocking.isEmpty()
+            ? "none"
+            : blocking.size()
+                + ": "
+                + String.join("; ", blocking.stream().map(Audit::blockedBy).toList()));
   }
 
   /** Ledger totals a generation took over from its parent's savepoint (blue/green). */

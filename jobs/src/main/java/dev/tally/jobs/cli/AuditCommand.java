@@ -42,7 +42,7 @@ public final class AuditCommand implements Callable<Integer> {
       converter = Durations.class,
       defaultValue = "30s",
       description =
-          "prepared transactions older than this are a violation (default ${DEFAULT-VALUE}; use 2 × checkpoint interval)")
+          "prepared PostgreSQL transactions and open Kafka transactions of Tally's sinks older than this are a violation (default ${DEFAULT-VALUE}; use 2 × checkpoint interval + the longest checkpoint)")
   Duration maxPreparedAge;
 
   @Option(

@@ -132,7 +132,8 @@ public final class BenchCommand implements Callable<Integer> {
       }
       try (Connection admin = stack.admin()) {
         for (String generation : bench.generations()) {
-          JobSubmission.rollBackAbandoned(admin, generation);
+          dev.tally.jobs.upgrade.ReleaseGeneration.release(
+              admin, stack.layout().kafkaBootstrap(), generation);
         }
       }
       if (startedStack && !keep) {

@@ -270,9 +270,19 @@ public final class DemoCommand implements Callable<Integer> {
           flink.cancel(jobId);
           JobSubmission.awaitTerminal(flink, jobId, Duration.ofSeconds(30));
           try (Connection admin = stack.admin()) {
-            JobSubmission.rollBackAbandoned(admin, generation);
+            // Its open Kafka transactions would hide everything written after them from every
+            // read_committed reader (the next demo's audit) until the transaction timeout.
+            var released =
+                dev.tally.jobs.upgrade.ReleaseGeneration.release(
+                    admin, stack.layout().kafkaBootstrap(), generation);
+            out.println(
+                "cancelled job "
+                    + jobId
+                    + " and released generation "
+                    + generation
+                    + ": "
+                    + released);
           }
-          out.println("cancelled job " + jobId);
         }
         if (stopStack) {
           out.println("stopping the local stack …");

@@ -78,7 +78,8 @@ public final class DrillCommand implements Callable<Integer> {
         flink.cancel(job);
         JobSubmission.awaitTerminal(flink, job, Duration.ofSeconds(30));
         try (Connection admin = stack.admin()) {
-          JobSubmission.rollBackAbandoned(admin, drill.generation());
+          dev.tally.jobs.upgrade.ReleaseGeneration.release(
+              admin, stack.layout().kafkaBootstrap(), drill.generation());
         }
       }
       if (startedStack && !keep) {

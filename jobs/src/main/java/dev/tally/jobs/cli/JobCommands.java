@@ -3,6 +3,7 @@ package dev.tally.jobs.cli;
 import dev.tally.jobs.demo.JobSubmission;
 import dev.tally.jobs.stack.LocalStack;
 import dev.tally.jobs.stack.StackLayout;
+import dev.tally.jobs.upgrade.ReleaseGeneration;
 import dev.tally.savepoints.FlinkRest;
 import dev.tally.savepoints.HttpFlinkRest;
 import dev.tally.savepoints.SavepointOperations;
@@ -145,7 +146,7 @@ final class JobCommands {
       name = "cancel",
       mixinStandardHelpOptions = true,
       description =
-          "Cancel a job without a savepoint (its last prepared transaction stays until the generation is restored; ./tally audit shows it).")
+          "Cancel a job without a savepoint and release its generation: its open Kafka transactions are aborted (they would hide everything after them from read_committed readers) and its prepared PostgreSQL transactions rolled back. The generation cannot be restored afterwards; use 'stop' to keep it restorable.")
   static final class Cancel implements Callable<Integer> {
     @Mixin Cluster cluster;
 
@@ -155,9 +156,71 @@ final class JobCommands {
     @Override
     public Integer call() throws Exception {
       FlinkRest flink = cluster.flink();
+      String generation = generationOf(flink, job);
       flink.cancel(job);
       JobSubmission.awaitTerminal(flink, job, Duration.ofSeconds(60));
       System.out.println("cancelled " + job);
+      if (generation != null) {
+        LocalStack stack = cluster.stack.existingStack();
+        try (Connection admin = stack.admin()) {
+          System.out.println(
+              "released generation "
+                  + generation
+                  + ": "
+                  + ReleaseGeneration.release(admin, stack.layout().kafkaBootstrap(), generation));
+        }
+      }
+      return 0;
+    }
+  }
+
+  /** The generation of a Tally ingestion job, or null for another job. */
+  static String generationOf(FlinkRest flink, String job) throws Exception {
+    for (FlinkRest.JobSummary j : flink.jobs()) {
+      if (j.id().equals(job) && j.name().startsWith("tally-ingestion-")) {
+        return j.name().substring("tally-ingestion-".length());
+      }
+    }
+    return null;
+  }
+
+  @Command(
+      name = "release",
+      mixinStandardHelpOptions = true,
+      description =
+          "Release an abandoned generation (cancelled, crashed and never to be restored, an aborted green): abort its open Kafka transactions and roll back its prepared PostgreSQL transactions. Refused while a job of the generation runs. ./tally audit names this command when an open transaction blocks readers.")
+  static final class Release implements Callable<Integer> {
+    @Mixin Cluster cluster;
+
+    @Option(names = "--generation", required = true, paramLabel = "G")
+    String generation;
+
+    @Override
+    public Integer call() throws Exception {
+      dev.tally.sinks.postgres.TransactionIds.validateName("--generation", generation);
+      FlinkRest flink = cluster.flink();
+      String running = ReleaseGeneration.runningJob(flink, generation);
+      if (running != null) {
+        System.err.println(
+            "tally: generation "
+                + generation
+                + " has a running job ("
+                + running
+                + "): releasing it would fence that job. Stop it (./tally stop "
+                + running
+                + ") or cancel it (./tally cancel "
+                + running
+                + ", which releases it) first.");
+        return 2;
+      }
+      LocalStack stack = cluster.stack.existingStack();
+      try (Connection admin = stack.admin()) {
+        System.out.println(
+            "released generation "
+                + generation
+                + ": "
+                + ReleaseGeneration.release(admin, stack.layout().kafkaBootstrap(), generation));
+      }
       return 0;
     }
   }

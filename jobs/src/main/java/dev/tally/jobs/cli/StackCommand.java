@@ -46,17 +46,75 @@ public final class StackCommand implements Runnable {
   @Command(
       name = "down",
       mixinStandardHelpOptions = true,
-      description = "Stop what 'stack up' started.")
+      description =
+          "Stop what 'stack up' started. A running Tally job is first stopped with a savepoint (printed: deploy --from-savepoint resumes it), so nothing is left open; if that fails it is cancelled and its generation released.")
   static final class Down implements Callable<Integer> {
     @Mixin StackOptions options;
 
     @Override
     public Integer call() throws Exception {
       LocalStack stack = options.existingStack();
+      stopRunningJobs(stack);
       List<String> stopped = stack.down();
       System.out.println(
           stopped.isEmpty() ? "nothing was running" : "stopped: " + String.join(", ", stopped));
       return 0;
+    }
+  }
+
+  /**
+   * A job stopped only by its JobManager's end would leave its open Kafka transactions blocking
+   * read_committed readers of the topics (until the transaction timeout, also after the next {@code
+   * stack up}) and its last prepared PostgreSQL transaction holding locks.
+   */
+  static void stopRunningJobs(LocalStack stack) {
+    if (!stack.isUp()) {
+      return;
+    }
+    try {
+      dev.tally.savepoints.FlinkRest flink =
+          new dev.tally.savepoints.HttpFlinkRest(
+              stack.layout().flinkRestUrl(), java.time.Duration.ofSeconds(20));
+      for (dev.tally.savepoints.FlinkRest.JobSummary j : flink.jobs()) {
+        if (!j.name().startsWith("tally-ingestion-") || !"RUNNING".equals(j.state())) {
+          continue;
+        }
+        String generation = j.name().substring("tally-ingestion-".length());
+        try {
+          String savepoint =
+              new dev.tally.savepoints.SavepointOperations(
+                      flink, System.out, java.time.Duration.ofMinutes(2))
+                  .stop(
+                      j.id(), stack.layout().dir().resolve("flink/savepoints").toUri().toString());
+          System.out.println(
+              "stopped job "
+                  + j.id()
+                  + " of generation "
+                  + generation
+                  + " with savepoint "
+                  + savepoint);
+        } catch (Exception e) {
+          System.out.println(
+              "stop with savepoint failed ("
+                  + UserFacingErrors.describe(e)
+                  + "): cancelling "
+                  + j.id());
+          flink.cancel(j.id());
+          dev.tally.jobs.demo.JobSubmission.awaitTerminal(
+              flink, j.id(), java.time.Duration.ofSeconds(60));
+          try (java.sql.Connection admin = stack.admin()) {
+            System.out.println(
+                "released generation "
+                    + generation
+                    + ": "
+                    + dev.tally.jobs.upgrade.ReleaseGeneration.release(
+                        admin, stack.layout().kafkaBootstrap(), generation));
+          }
+        }
+      }
+    } catch (Exception e) {
+      System.err.println(
+          "tally: could not stop the running jobs first: " + UserFacingErrors.describe(e));
     }
   }
 

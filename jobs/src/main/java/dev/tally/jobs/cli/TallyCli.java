@@ -29,6 +29,7 @@ import picocli.CommandLine.Command;
       JobCommands.Savepoint.class,
       JobCommands.Stop.class,
       JobCommands.Cancel.class,
+      JobCommands.Release.class,
       JobCommands.Deploy.class,
       DbCommand.class
     })

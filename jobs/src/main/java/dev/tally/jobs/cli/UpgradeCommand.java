@@ -147,7 +147,7 @@ public final class UpgradeCommand implements Callable<Integer> {
     }
     var layout = stack.layout();
     BlueGreenUpgrade.Result r =
-        new BlueGreenUpgrade(flink, stack::admin, System.out)
+        new BlueGreenUpgrade(flink, stack::admin, stack.layout().kafkaBootstrap(), System.out)
             .run(
                 job,
                 blue,

@@ -3,7 +3,6 @@ package dev.tally.jobs.demo;
 import dev.tally.jobs.IngestionJob;
 import dev.tally.jobs.stack.StackLayout;
 import dev.tally.savepoints.FlinkRest;
-import dev.tally.sinks.postgres.TransactionIds;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -102,32 +101,6 @@ public final class JobSubmission {
         checkpointInterval.toMillis() + "ms",
         "--tally.parallelism",
         "2");
-  }
-
-  /**
-   * Rolls back the prepared transactions a cancelled generation left behind (a cancelled job never
-   * commits them, and nothing else would: they would hold locks and VACUUM back forever). Only for
-   * generations that will not be restored.
-   */
-  public static int rollBackAbandoned(Connection admin, String generation) throws Exception {
-    List<String> gids = new java.util.ArrayList<>();
-    try (PreparedStatement ps =
-        admin.prepareStatement("SELECT gid FROM pg_prepared_xacts WHERE gid LIKE ?")) {
-      ps.setString(1, TransactionIds.generationPattern(generation));
-      try (var rs = ps.executeQuery()) {
-        while (rs.next()) {
-          gids.add(rs.getString(1));
-        }
-      }
-    }
-    for (String gid : gids) {
-      if (TransactionIds.parse(gid) != null) {
-        try (var s = admin.createStatement()) {
-          s.execute("ROLLBACK PREPARED '" + gid + "'");
-        }
-      }
-    }
-    return gids.size();
   }
 
   /** Waits until a cancelled job reached a terminal state. */

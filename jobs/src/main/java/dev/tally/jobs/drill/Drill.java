@@ -293,7 +293,8 @@ public final class Drill {
         boolean sabotage = fault == Fault.UPGRADE_BLUE_GREEN_ABORT;
         String green = generation + (sabotage ? "x" : "g");
         var result =
-            new dev.tally.jobs.upgrade.BlueGreenUpgrade(flink, stack::admin, out)
+            new dev.tally.jobs.upgrade.BlueGreenUpgrade(
+                    flink, stack::admin, stack.layout().kafkaBootstrap(), out)
                 .run(
                     jobId,
                     generation,

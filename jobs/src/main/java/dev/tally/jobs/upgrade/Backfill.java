@@ -64,9 +64,18 @@ public final class Backfill {
     if (!"FINISHED".equals(state)) {
       if (!List.of("FAILED", "CANCELED").contains(state)) {
         flink.cancel(job);
+        JobSubmission.awaitTerminal(flink, job, Duration.ofSeconds(60));
         problems.add("the backfill did not finish within " + deadline.toMinutes() + " min");
       } else {
         problems.add("the backfill job is " + state + ": " + flink.rootException(job));
+      }
+      // an abandoned backfill must not leave open transactions blocking readers of the topics
+      try (Connection c = admin.call()) {
+        out.println(
+            "released backfill generation "
+                + range.generation()
+                + ": "
+                + ReleaseGeneration.release(c, range.bootstrap(), range.generation()));
       }
       return new Result(false, job, problems, null);
     }

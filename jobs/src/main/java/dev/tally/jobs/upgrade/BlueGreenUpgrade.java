@@ -32,11 +32,14 @@ import java.util.function.Function;
 public final class BlueGreenUpgrade {
   private final FlinkRest flink;
   private final Callable<Connection> admin;
+  private final String bootstrapServers;
   private final PrintStream out;
 
-  public BlueGreenUpgrade(FlinkRest flink, Callable<Connection> admin, PrintStream out) {
+  public BlueGreenUpgrade(
+      FlinkRest flink, Callable<Connection> admin, String bootstrapServers, PrintStream out) {
     this.flink = flink;
     this.admin = admin;
+    this.bootstrapServers = bootstrapServers;
     this.out = out;
   }
 
@@ -211,7 +214,9 @@ public final class BlueGreenUpgrade {
       why += " (cancelling green failed: " + e.getMessage() + ")";
     }
     try (Connection c = admin.call()) {
-      JobSubmission.rollBackAbandoned(c, greenGeneration);
+      // green's open Kafka transactions would block every read_committed reader of the topics
+      out.println(
+          "released green: " + ReleaseGeneration.release(c, bootstrapServers, greenGeneration));
     }
     return new Result(false, null, null, null, List.of(why));
   }
