@@ -54,7 +54,9 @@ final class PostgresCommitter implements Committer<PostgresCommittable> {
     for (CommitRequest<PostgresCommittable> request : requests) {
       String gid = request.getCommittable().gid();
       try {
-        connection();
+        if (connection == null) {
+          connection = open(); // closes what it opened if it fails
+        }
         try (Statement s = connection.createStatement()) {
           s.execute("COMMIT PREPARED " + TransactionIds.literal(gid));
         }
@@ -73,6 +75,20 @@ final class PostgresCommitter implements Committer<PostgresCommittable> {
               e);
         }
         closeQuietly();
+        if (isTransient(e)) {
+          // The prepared transaction is safe on the server; the commit can simply be tried again.
+          // Flink retries at once (sink.committer.retries, default 10): back off a little first,
+          // so a PostgreSQL restart of a few seconds does not fail the whole job over.
+          LOG.warn(
+              "COMMIT PREPARED {} failed transiently ({}), retry {}: {}",
+              gid,
+              e.getSQLState(),
+              request.getNumberOfRetries() + 1,
+              e.getMessage());
+          backOff(request.getNumberOfRetries());
+          request.retryLater();
+          continue;
+        }
         throw new IOException("COMMIT PREPARED " + gid + " failed: " + e.getMessage(), e);
       }
     }
@@ -81,6 +97,36 @@ final class PostgresCommitter implements Committer<PostgresCommittable> {
         && (compaction == null || compaction.isDone())) {
       commits = 0;
       compaction = compactor().submit(this::compact);
+    }
+  }
+
+  /**
+   * Errors after which the same commit can succeed: the connection failed or was refused (class
+   * 08), the server is shutting down or starting (57P01–57P03), too many connections (53300), a
+   * lock or serialization conflict (55P03, 40001, 40P01), a statement or socket timeout (57014).
+   * Anything else (a missing grant, a gid that vanished) is not retried.
+   */
+  static boolean isTransient(SQLException e) {
+    String state = e.getSQLState();
+    if (state == null) {
+      return e.getCause() instanceof java.io.IOException;
+    }
+    return state.startsWith("08")
+        || java.util.Set.of("57P01", "57P02", "57P03", "53300", "55P03", "40001", "40P01", "57014")
+            .contains(state);
+  }
+
+  /** 100 ms doubling to at most 2 s: ten retries span about 13 s. */
+  static long backOffMillis(int retriesSoFar) {
+    return Math.min(2_000L, 100L << Math.min(retriesSoFar, 5));
+  }
+
+  private static void backOff(int retriesSoFar) throws IOException {
+    try {
+      Thread.sleep(backOffMillis(retriesSoFar));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while waiting to retry a commit", e);
     }
   }
 

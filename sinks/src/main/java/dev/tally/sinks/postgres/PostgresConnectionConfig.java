@@ -31,6 +31,15 @@ public record PostgresConnectionConfig(
     static final java.sql.Driver DRIVER = new org.postgresql.Driver();
   }
 
+  /** Longest wait for a connection and its login. */
+  public static final java.time.Duration CONNECT_TIMEOUT = java.time.Duration.ofSeconds(10);
+
+  /** Longest statement the server runs for Tally (a prepare's batch, a compaction delete). */
+  public static final java.time.Duration STATEMENT_TIMEOUT = java.time.Duration.ofSeconds(60);
+
+  /** Longest wait for any answer from the server: above the statement timeout. */
+  public static final java.time.Duration SOCKET_TIMEOUT = java.time.Duration.ofSeconds(90);
+
   public Connection open() throws SQLException {
     Properties props = new Properties();
     props.setProperty("user", user);
@@ -39,7 +48,14 @@ public record PostgresConnectionConfig(
       props.setProperty("password", password);
     }
     props.setProperty("ApplicationName", "tally");
-    props.setProperty("connectTimeout", "10");
+    // Every wait on the server is bounded: a half-open connection (a server that vanished without
+    // a FIN, a network partition) otherwise hangs the sink's task thread — and with it every
+    // checkpoint — until the TaskManager is killed. A statement longer than the limit fails the
+    // transaction; the job restarts from its checkpoint instead of waiting forever.
+    props.setProperty("connectTimeout", Long.toString(CONNECT_TIMEOUT.toSeconds()));
+    props.setProperty("loginTimeout", Long.toString(CONNECT_TIMEOUT.toSeconds()));
+    props.setProperty("socketTimeout", Long.toString(SOCKET_TIMEOUT.toSeconds()));
+    props.setProperty("options", "-c statement_timeout=" + STATEMENT_TIMEOUT.toMillis());
     props.setProperty("tcpKeepAlive", "true");
     // The driver directly, not DriverManager: on a session cluster DriverManager only knows the
     // driver as registered by the first job's class loader, so a later job (a restart, the next

@@ -320,6 +320,40 @@ class PostgresTwoPhaseSinkTest {
   }
 
   @Test
+  void shouldRetryACommitThatFailedTransientlyInsteadOfFailingTheJob() throws Exception {
+    Collection<PostgresCommittable> prepared;
+    try (PostgresTwoPhaseWriter w = writer(0, 1, OptionalLong.empty())) {
+      w.write(minuteRow("signup", 3, 3), null);
+      prepared = w.prepareCommit();
+      w.snapshotState(1);
+    }
+    // the server cannot be reached (a restart, a network blip): retried later, never failed
+    PostgresTwoPhaseSink.Options unreachable =
+        new PostgresTwoPhaseSink.Options(
+            new PostgresConnectionConfig("jdbc:postgresql://localhost:1/tally", "u", null, null),
+            "g1",
+            "aggregates",
+            options.settings(),
+            Duration.ofSeconds(2));
+    try (PostgresCommitter committer = new PostgresCommitter(unreachable, 0)) {
+      TestRequests requests = new TestRequests(prepared);
+      requests.retriesExpected = true;
+      committer.commit(requests.all);
+      assertThat(requests.retries).isEqualTo(1);
+    }
+    assertThat(db.preparedTransactions()).containsExactly("tally_g1_aggregates_0_1");
+    try (PostgresCommitter committer = new PostgresCommitter(options, 0)) {
+      committer.commit(new TestRequests(prepared).all);
+    }
+    assertThat(visibleEvents("signup")).isEqualTo(3);
+    assertThat(PostgresCommitter.backOffMillis(0)).isEqualTo(100);
+    assertThat(PostgresCommitter.backOffMillis(9)).isEqualTo(2_000);
+    assertThat(PostgresCommitter.isTransient(new java.sql.SQLException("denied", "42501")))
+        .as("a missing grant is not transient")
+        .isFalse();
+  }
+
+  @Test
   void shouldRefuseToStartWithoutStateWhenTheGenerationAlreadyCommitted() throws Exception {
     try (PostgresTwoPhaseWriter w = writer(0, 1, OptionalLong.empty());
         PostgresCommitter committer = new PostgresCommitter(options, 0)) {
@@ -353,6 +387,8 @@ class PostgresTwoPhaseSinkTest {
   static final class TestRequests {
     final List<Committer.CommitRequest<PostgresCommittable>> all = new ArrayList<>();
     int alreadyCommitted;
+    int retries;
+    boolean retriesExpected;
 
     TestRequests(Collection<PostgresCommittable> committables) {
       for (PostgresCommittable c : committables) {
@@ -380,7 +416,10 @@ class PostgresTwoPhaseSinkTest {
 
               @Override
               public void retryLater() {
-                throw new AssertionError("unexpected retry");
+                if (!retriesExpected) {
+                  throw new AssertionError("unexpected retry");
+                }
+                retries++;
               }
 
               @Override
