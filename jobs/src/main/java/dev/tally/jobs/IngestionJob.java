@@ -78,6 +78,21 @@ public final class IngestionJob {
         sinks(config, settings));
   }
 
+  /**
+   * What {@code tally.generations} records about a job run with {@code config}: the one place that
+   * derives it (the sink registers it, the CLI registers it before the job starts).
+   */
+  public static PostgresTwoPhaseSink.GenerationSettings generationSettings(Configuration config) {
+    return generationSettings(settings(config));
+  }
+
+  static PostgresTwoPhaseSink.GenerationSettings generationSettings(PipelineSettings settings) {
+    return new PostgresTwoPhaseSink.GenerationSettings(
+        settings.maxOutOfOrderness().toMillis(),
+        settings.allowedLateness().toMillis(),
+        settings.breakdowns());
+  }
+
   public static PipelineSettings settings(Configuration config) {
     return new PipelineSettings(
         config.get(JobOptions.MAX_OUT_OF_ORDERNESS),
@@ -175,10 +190,7 @@ public final class IngestionJob {
                     config.get(JobOptions.POSTGRES_PASSWORD_FILE)),
                 generation,
                 "aggregates",
-                new PostgresTwoPhaseSink.GenerationSettings(
-                    settings.maxOutOfOrderness().toMillis(),
-                    settings.allowedLateness().toMillis(),
-                    settings.breakdowns()),
+                generationSettings(settings),
                 config.get(JobOptions.POSTGRES_LOCK_TIMEOUT)));
     return new TallyTopology.Sinks(
         KafkaSinks.enriched(kafka, config.get(JobOptions.TOPIC_ENRICHED)),

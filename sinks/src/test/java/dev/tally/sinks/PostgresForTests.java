@@ -142,6 +142,14 @@ public final class PostgresForTests implements AutoCloseable {
     return gids;
   }
 
+  /** Runs one statement as the superuser. */
+  public void execute(String sql) throws SQLException {
+    try (Connection c = admin();
+        Statement s = c.createStatement()) {
+      s.execute(sql);
+    }
+  }
+
   public long queryLong(String sql) throws SQLException {
     try (Connection c = admin();
         Statement s = c.createStatement();

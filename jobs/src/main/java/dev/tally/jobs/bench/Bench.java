@@ -394,7 +394,7 @@ public final class Bench {
 
   private String start(String generation, List<String> args, String savepoint) throws Exception {
     try (Connection admin = stack.admin()) {
-      JobSubmission.activateGeneration(admin, generation, List.of("event:$browser", "person:plan"));
+      JobSubmission.activateGeneration(admin, generation, args);
     }
     generations.add(generation);
     String jarId = flink.uploadJar(jobJar);

@@ -98,18 +98,15 @@ public final class DemoCommand implements Callable<Integer> {
       String generation = "demo" + Long.toString(Instant.now().getEpochSecond(), 36);
       // The demo's generation reads only what the demo sends, not what earlier runs left.
       long readFrom = System.currentTimeMillis() - 1000;
+      List<String> jobArgs =
+          JobSubmission.programArgs(
+              layout, generation, Duration.ofSeconds(2), "timestamp:" + readFrom);
       try (Connection admin = stack.admin()) {
-        JobSubmission.activateGeneration(
-            admin, generation, List.of("event:$browser", "person:plan"));
+        JobSubmission.activateGeneration(admin, generation, jobArgs);
       }
       FlinkRest flink = new HttpFlinkRest(layout.flinkRestUrl(), Duration.ofSeconds(20));
       String jobId =
-          JobSubmission.submit(
-              flink,
-              JobSubmission.jobJar(StackOptions.home()),
-              JobSubmission.programArgs(
-                  layout, generation, Duration.ofSeconds(2), "timestamp:" + readFrom),
-              out);
+          JobSubmission.submit(flink, JobSubmission.jobJar(StackOptions.home()), jobArgs, out);
       cleanup.job(flink, jobId, generation);
       out.println(
           "job "

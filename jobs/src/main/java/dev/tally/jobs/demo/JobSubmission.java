@@ -3,15 +3,16 @@ package dev.tally.jobs.demo;
 import dev.tally.jobs.IngestionJob;
 import dev.tally.jobs.stack.StackLayout;
 import dev.tally.savepoints.FlinkRest;
+import dev.tally.sinks.postgres.GenerationRegistry;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.time.Duration;
 import java.util.List;
+import org.apache.flink.configuration.Configuration;
 
 /**
  * Registers a generation, makes it active, and submits the ingestion job to the session cluster.
@@ -58,24 +59,30 @@ public final class JobSubmission {
     }
   }
 
+  /**
+   * Registers {@code generation} with the settings its job will run with — read from the same
+   * program arguments the job gets, through the job's own {@link IngestionJob#generationSettings} —
+   * and makes it the generation analysts see. A generation registered with other settings is
+   * refused ({@link GenerationRegistry}).
+   */
   public static void activateGeneration(
-      Connection admin, String generation, List<String> breakdowns) throws Exception {
+      Connection admin, String generation, List<String> programArgs) throws Exception {
+    Configuration config =
+        Configuration.fromMap(
+            org.apache.flink.util.ParameterTool.fromArgs(programArgs.toArray(String[]::new))
+                .toMap());
     admin.setAutoCommit(false);
-    try (PreparedStatement g =
-            admin.prepareStatement(
-                "INSERT INTO tally.generations (generation, max_out_of_orderness_ms, allowed_lateness_ms, breakdowns)"
-                    + " VALUES (?, 10000, 300000, ?) ON CONFLICT (generation) DO NOTHING");
-        PreparedStatement a =
-            admin.prepareStatement(
-                "INSERT INTO tally.active_generation (singleton, generation) VALUES (true, ?)"
-                    + " ON CONFLICT (singleton) DO UPDATE SET generation = EXCLUDED.generation, switched_at = now()")) {
-      Array specs = admin.createArrayOf("text", breakdowns.toArray());
-      g.setString(1, generation);
-      g.setArray(2, specs);
-      g.executeUpdate();
+    try (PreparedStatement a =
+        admin.prepareStatement(
+            "INSERT INTO tally.active_generation (singleton, generation) VALUES (true, ?)"
+                + " ON CONFLICT (singleton) DO UPDATE SET generation = EXCLUDED.generation, switched_at = now()")) {
+      GenerationRegistry.register(admin, generation, IngestionJob.generationSettings(config));
       a.setString(1, generation);
       a.executeUpdate();
       admin.commit();
+    } catch (Exception e) {
+      admin.rollback();
+      throw e;
     } finally {
       admin.setAutoCommit(true);
     }

@@ -181,9 +181,6 @@ public final class Drill {
     StackLayout layout = stack.layout();
     Topics.ensure(layout.kafkaBootstrap(), 2);
     generation = "drill" + Long.toString(Instant.now().getEpochSecond(), 36);
-    try (Connection admin = stack.admin()) {
-      JobSubmission.activateGeneration(admin, generation, List.of("event:$browser", "person:plan"));
-    }
     jobArgs =
         new ArrayList<>(
             JobSubmission.programArgs(
@@ -192,6 +189,9 @@ public final class Drill {
                 CHECKPOINT_INTERVAL,
                 "timestamp:" + (System.currentTimeMillis() - 1000)));
     jobArgs.addAll(List.of("--tally.checkpoint-timeout", CHECKPOINT_TIMEOUT.toMillis() + "ms"));
+    try (Connection admin = stack.admin()) {
+      JobSubmission.activateGeneration(admin, generation, jobArgs);
+    }
     jobId = JobSubmission.submit(flink, jobJar, jobArgs, out);
     log("job %s running as generation %s", jobId, generation);
 

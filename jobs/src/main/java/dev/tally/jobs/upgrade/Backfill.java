@@ -24,10 +24,24 @@ public final class Backfill {
   private final Callable<Connection> admin;
   private final PrintStream out;
 
+  private final Releaser releaser;
+
+  /** Releases an abandoned generation ({@link ReleaseGeneration#release}); tests record it. */
+  @FunctionalInterface
+  public interface Releaser {
+    ReleaseGeneration.Released release(Connection admin, String bootstrap, String generation)
+        throws Exception;
+  }
+
   public Backfill(FlinkRest flink, Callable<Connection> admin, PrintStream out) {
+    this(flink, admin, out, ReleaseGeneration::release);
+  }
+
+  public Backfill(FlinkRest flink, Callable<Connection> admin, PrintStream out, Releaser releaser) {
     this.flink = flink;
     this.admin = admin;
     this.out = out;
+    this.releaser = releaser;
   }
 
   /** Where the backfill reads and what it is audited against. */
@@ -75,7 +89,7 @@ public final class Backfill {
             "released backfill generation "
                 + range.generation()
                 + ": "
-                + ReleaseGeneration.release(c, range.bootstrap(), range.generation()));
+                + releaser.release(c, range.bootstrap(), range.generation()));
       }
       return new Result(false, job, problems, null);
     }

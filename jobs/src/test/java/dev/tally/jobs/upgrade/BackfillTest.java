@@ -38,7 +38,7 @@ class BackfillTest {
 
   /** A cluster whose backfill job ends in {@code state}. */
   static final class TestingFlinkRest implements FlinkRest {
-    final String state;
+    String state;
     final List<String> cancelled = new ArrayList<>();
 
     TestingFlinkRest(String state) {
@@ -69,6 +69,7 @@ class BackfillTest {
     @Override
     public void cancel(String jobId) {
       cancelled.add(jobId);
+      state = "CANCELED";
     }
 
     @Override
@@ -97,10 +98,20 @@ class BackfillTest {
     }
   }
 
+  /** Generations the backfill released: a failed or cancelled one must leave nothing open. */
+  private static final List<String> released = new ArrayList<>();
+
   private static Backfill.Result backfill(TestingFlinkRest flink, Duration deadline)
       throws Exception {
+    released.clear();
     return new Backfill(
-            flink, postgres::admin, new PrintStream(java.io.OutputStream.nullOutputStream()))
+            flink,
+            postgres::admin,
+            new PrintStream(java.io.OutputStream.nullOutputStream()),
+            (c, bootstrap, generation) -> {
+              released.add(generation);
+              return new ReleaseGeneration.Released(List.of(), List.of());
+            })
         .run(
             Path.of("job.jar"),
             List.of(),
@@ -132,6 +143,7 @@ class BackfillTest {
         .contains("FAILED")
         .contains("connection refused");
     assertThat(active()).isEqualTo("live");
+    assertThat(released).containsExactly("backfill1");
   }
 
   @Test
@@ -142,5 +154,6 @@ class BackfillTest {
     assertThat(r.problems()).singleElement().asString().contains("did not finish");
     assertThat(flink.cancelled).containsExactly("job-1");
     assertThat(active()).isEqualTo("live");
+    assertThat(released).containsExactly("backfill1");
   }
 }

@@ -52,7 +52,11 @@ public class ClassifyLateness extends AbstractStreamOperator<EnrichedRecord>
 
   @Override
   public void processWatermark(Watermark mark) throws Exception {
-    currentWatermark = Math.max(currentWatermark, mark.getTimestamp());
+    // End of input (a bounded job, or stop --drain) is not event time: kept in force, it would
+    // be checkpointed and, restored, make every later event too late. It is still forwarded.
+    if (mark.getTimestamp() != Long.MAX_VALUE) {
+      currentWatermark = Math.max(currentWatermark, mark.getTimestamp());
+    }
     super.processWatermark(mark);
   }
 
@@ -91,6 +95,9 @@ public class ClassifyLateness extends AbstractStreamOperator<EnrichedRecord>
       long min = Long.MAX_VALUE;
       boolean any = false;
       for (Long w : checkpointedWatermark.get()) {
+        if (w == Long.MAX_VALUE) {
+          continue; // end of input checkpointed by an older release: not event time
+        }
         min = Math.min(min, w);
         any = true;
       }

@@ -57,6 +57,31 @@ class ClassifyLatenessTest {
   }
 
   @Test
+  void shouldNotJudgeEventsAfterARestoreAgainstTheEndOfInputWatermark() throws Exception {
+    var drained =
+        new OneInputStreamOperatorTestHarness<>(new ClassifyLateness(Duration.ofMinutes(5)));
+    drained.open();
+    long real = Rfc3339.parseMillis("2026-11-23T10:09:00Z");
+    drained.processWatermark(new Watermark(real));
+    drained.processWatermark(Watermark.MAX_WATERMARK); // stop --drain, or a bounded job's end
+    assertThat(drained.getOutput()).contains(Watermark.MAX_WATERMARK); // still forwarded
+    var snapshot = drained.snapshot(1, 1);
+    drained.close();
+
+    var after =
+        new OneInputStreamOperatorTestHarness<>(new ClassifyLateness(Duration.ofMinutes(5)));
+    after.initializeState(snapshot);
+    after.open();
+    after.processElement( // on time against the last real watermark
+        new EnrichedRecord(event(uuid(3), "u", "2026-11-23T10:04:00.000Z", "{}"), "p", "{}"), 0);
+    after.processElement( // too late against it
+        new EnrichedRecord(event(uuid(4), "u", "2026-11-23T10:03:59.999Z", "{}"), "p", "{}"), 0);
+    assertThat(after.extractOutputValues()).hasSize(1);
+    assertThat(after.getSideOutput(Tags.TOO_LATE)).hasSize(1);
+    after.close();
+  }
+
+  @Test
   void shouldTreatEverythingAsOnTimeBeforeTheFirstWatermark() {
     assertThat(ClassifyLateness.isTooLate(0, Long.MIN_VALUE, 0)).isFalse();
   }

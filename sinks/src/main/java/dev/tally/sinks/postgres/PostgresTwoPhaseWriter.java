@@ -2,7 +2,6 @@ package dev.tally.sinks.postgres;
 
 import dev.tally.operators.model.TallyRow;
 import java.io.IOException;
-import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -67,7 +66,7 @@ final class PostgresTwoPhaseWriter
       try (Statement s = connection.createStatement()) {
         s.execute("SET lock_timeout = '" + options.lockTimeout().toMillis() + "ms'");
       }
-      PostgresChecks.requireReady(connection, parallelism);
+      PostgresChecks.requireReady(connection, options.generation(), parallelism);
       if (subtask == 0) {
         registerGeneration();
       }
@@ -105,18 +104,7 @@ final class PostgresTwoPhaseWriter
   }
 
   private void registerGeneration() throws SQLException {
-    PostgresTwoPhaseSink.GenerationSettings s = options.settings();
-    try (PreparedStatement ps =
-        connection.prepareStatement(
-            "INSERT INTO tally.generations (generation, max_out_of_orderness_ms, allowed_lateness_ms, breakdowns)"
-                + " VALUES (?, ?, ?, ?) ON CONFLICT (generation) DO NOTHING")) {
-      ps.setString(1, options.generation());
-      ps.setLong(2, s.maxOutOfOrdernessMs());
-      ps.setLong(3, s.allowedLatenessMs());
-      Array breakdowns = connection.createArrayOf("text", s.breakdowns().toArray());
-      ps.setArray(4, breakdowns);
-      ps.executeUpdate();
-    }
+    GenerationRegistry.register(connection, options.generation(), options.settings());
   }
 
   @Override
@@ -127,6 +115,11 @@ final class PostgresTwoPhaseWriter
 
   @Override
   public void writeWatermark(Watermark wm) {
+    // End of input (a bounded backfill, stop --drain) is not event time: committed, it would make
+    // complete_through infinity and every row final forever. The last real watermark stays.
+    if (wm.getTimestamp() == Long.MAX_VALUE) {
+      return;
+    }
     watermark = Math.max(watermark, wm.getTimestamp());
   }
 

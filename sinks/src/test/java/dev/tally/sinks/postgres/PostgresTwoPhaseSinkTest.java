@@ -373,6 +373,55 @@ class PostgresTwoPhaseSinkTest {
   }
 
   @Test
+  void shouldCountTheGenerationsRunningNowInThePreparedTransactionBudget() throws Exception {
+    // blue (parallelism 6) committed a moment ago: green at 4 needs 2 × (6 + 4) = 20 — fits 20
+    db.execute(
+        "INSERT INTO tally.sink_commits (generation, sink_id, subtask, checkpoint, gid, parallelism,"
+            + " row_count) VALUES ('blue', 'aggregates', 0, 1, 'tally_blue_aggregates_0_1', 6, 0)");
+    writer(0, 4, OptionalLong.empty()).close();
+    // at 5 it would not: 2 × (6 + 5) = 22, and the message names blue
+    assertThatThrownBy(() -> writer(0, 5, OptionalLong.empty()))
+        .hasMessageContaining("needs at least 22")
+        .hasMessageContaining("blue (6)");
+  }
+
+  @Test
+  void shouldRefuseToRunAGenerationWithOtherSettingsThanItsRegistration() throws Exception {
+    writer(0, 1, OptionalLong.empty()).close(); // registers g1: 10 s, 5 min, no breakdowns
+    options =
+        new PostgresTwoPhaseSink.Options(
+            options.connection(),
+            "g1",
+            "aggregates",
+            new PostgresTwoPhaseSink.GenerationSettings(10_000, 60_000, List.of()),
+            Duration.ofSeconds(2));
+    assertThatThrownBy(() -> writer(0, 1, OptionalLong.empty()))
+        .hasMessageContaining("generation 'g1' is registered with")
+        .hasMessageContaining("allowed-lateness 300000 ms")
+        .hasMessageContaining("this job runs with")
+        .hasMessageContaining("allowed-lateness 60000 ms")
+        .hasMessageContaining("new generation");
+    assertThat(db.queryLong("SELECT allowed_lateness_ms FROM tally.generations"))
+        .as("the registration is unchanged")
+        .isEqualTo(300_000L);
+  }
+
+  @Test
+  void shouldCommitTheLastRealWatermarkNeverEndOfInput() throws Exception {
+    try (PostgresTwoPhaseWriter w = writer(0, 1, OptionalLong.empty());
+        PostgresCommitter committer = new PostgresCommitter(options, 0)) {
+      w.write(minuteRow("signup", 1, 1), null);
+      w.writeWatermark(new Watermark(1_795_435_260_000L));
+      w.writeWatermark(Watermark.MAX_WATERMARK); // a bounded backfill ends, or stop --drain
+      Collection<PostgresCommittable> prepared = w.prepareCommit();
+      w.snapshotState(1);
+      committer.commit(new TestRequests(prepared).all);
+    }
+    assertThat(db.queryLong("SELECT watermark_ms FROM tally.sink_commits"))
+        .isEqualTo(1_795_435_260_000L);
+  }
+
+  @Test
   void shouldRejectGenerationNamesThatCouldInjectSql() {
     assertThatThrownBy(() -> TransactionIds.gid("g1'; DROP TABLE x; --", "aggregates", 0, 1))
         .isInstanceOf(IllegalArgumentException.class);
