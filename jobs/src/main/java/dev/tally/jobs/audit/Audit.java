@@ -280,6 +280,15 @@ public final class Audit {
   }
 
   /** A generation's committed watermark (complete_through, epoch ms), or null before it has one. */
+  /** The generation analysts see, or null. */
+  public static String activeGeneration(Connection db) throws SQLException {
+    try (PreparedStatement ps =
+            db.prepareStatement("SELECT generation FROM tally.active_generation");
+        ResultSet rs = ps.executeQuery()) {
+      return rs.next() ? rs.getString(1) : null;
+    }
+  }
+
   public static Long completeThroughMs(Connection db, String generation) throws SQLException {
     try (PreparedStatement ps =
         db.prepareStatement(

@@ -1,7 +1,10 @@
 package dev.tally.jobs.cli;
 
 import dev.tally.jobs.audit.Audit;
+import dev.tally.jobs.audit.Stalls;
 import dev.tally.jobs.demo.Topics;
+import dev.tally.savepoints.FlinkRest;
+import dev.tally.savepoints.HttpFlinkRest;
 import dev.tally.sinks.postgres.TransactionIds;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -10,6 +13,9 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -22,7 +28,10 @@ import picocli.CommandLine.Option;
       "Check that every record of a generation is accounted for: ledger rows balance, consumed",
       "equals the records in Kafka within the committed offsets, aggregated equals the minute",
       "counts, the enriched and dead-letter topics hold exactly what the ledger says, and no",
-      "prepared transaction is left behind. Exit 0 when all hold, 1 naming each violation."
+      "prepared transaction is left behind; for a live generation (the active one, or one whose",
+      "job runs) also that it committed recently and no record waits beyond its committed offsets",
+      "(a stall: a revoked grant, a job that keeps restarting). Exit 0 when all hold, 1 naming",
+      "each violation."
     })
 public final class AuditCommand implements Callable<Integer> {
   @Mixin StackOptions stackOptions;
@@ -71,6 +80,22 @@ public final class AuditCommand implements Callable<Integer> {
       description = "Kafka to audit against (default: the local stack's)")
   String bootstrapServers;
 
+  @Option(
+      names = "--stall-after",
+      paramLabel = "DURATION",
+      converter = Durations.class,
+      defaultValue = "30s",
+      description =
+          "a live generation that has not committed for this long, or a record waiting beyond its committed offsets this long, is a violation (default ${DEFAULT-VALUE}; at least 3 × checkpoint interval)")
+  Duration stallAfter;
+
+  @Option(
+      names = "--flink-url",
+      paramLabel = "URL",
+      description =
+          "Flink REST address, to name the job's state and last exception (default: the local stack's, if it runs)")
+  String flinkUrl;
+
   @Option(names = "--raw-topic", defaultValue = Topics.RAW, paramLabel = "T")
   String rawTopic;
 
@@ -107,6 +132,12 @@ public final class AuditCommand implements Callable<Integer> {
                   g, bootstrap, rawTopic, enrichedTopic, deadLetterTopic, maxPreparedAge),
               3,
               Duration.ofSeconds(2));
+      Stalls.JobHealth health = health(g);
+      if (g.equals(Audit.activeGeneration(db)) || (health != null && !isTerminal(health.state()))) {
+        List<Audit.Check> checks = new ArrayList<>(report.checks());
+        checks.addAll(Stalls.checks(db, g, bootstrap, rawTopic, stallAfter, health, Instant.now()));
+        report = new Audit.Report(report.generation(), report.at(), checks, report.warnings());
+      }
       if (json) {
         System.out.println(Audit.toJson(report));
       } else {
@@ -124,6 +155,34 @@ public final class AuditCommand implements Callable<Integer> {
         System.out.println(report.ok() ? "all checks hold" : "VIOLATIONS: see FAIL lines above");
       }
       return report.ok() ? 0 : 1;
+    }
+  }
+
+  private static boolean isTerminal(String state) {
+    return List.of("FINISHED", "CANCELED", "FAILED").contains(state);
+  }
+
+  /** The newest job of the generation on the cluster, or null when there is none or no cluster. */
+  private Stalls.JobHealth health(String g) {
+    try {
+      String url = flinkUrl;
+      if (url == null) {
+        var layout = stackOptions.existingLayout();
+        url = layout.flinkRestUrl();
+      }
+      FlinkRest flink = new HttpFlinkRest(url, Duration.ofSeconds(5));
+      FlinkRest.JobSummary newest = null;
+      for (FlinkRest.JobSummary j : flink.jobs()) {
+        if (j.name().equals("tally-ingestion-" + g)
+            && (newest == null || j.startTime() > newest.startTime())) {
+          newest = j;
+        }
+      }
+      return newest == null
+          ? null
+          : new Stalls.JobHealth(newest.id(), newest.state(), flink.rootException(newest.id()));
+    } catch (Exception noCluster) {
+      return null; // an external database without a reachable cluster: the SQL checks still run
     }
   }
 
