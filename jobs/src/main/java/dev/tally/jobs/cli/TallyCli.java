@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
       ReplayCommand.class,
       StackCommand.class,
       GenerateCommand.class,
+      ProduceCommand.class,
       AuditCommand.class,
       DrillCommand.class,
       BenchCommand.class,

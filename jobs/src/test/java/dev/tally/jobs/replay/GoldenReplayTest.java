@@ -20,7 +20,7 @@ class GoldenReplayTest {
   @TempDir Path out;
 
   @ParameterizedTest(name = "{0}")
-  @ValueSource(strings = {"basic", "late", "invalid", "identify"})
+  @ValueSource(strings = {"basic", "late", "invalid", "identify", "unicode"})
   void shouldReproduceGoldenScenario(String scenario) throws Exception {
     Path fixture = fixture(scenario);
     List<String> args =
