@@ -18,20 +18,17 @@ import picocli.CommandLine.Option;
     name = "backfill",
     mixinStandardHelpOptions = true,
     description = {
-      "Recount a range of the raw topic (Kafka record timestamps [--from, --to)) as a new, bounded generation on the local stack; when it finishes, audit it and only then flip analysts to it.",
-      "A failed, unfinished, empty or unbalanced backfill is reported (exit 1) and never flipped."
+      "Repair a range: recount the events of the whole hours [--from, --to) as a new, bounded generation on the local stack; when it finishes, audit it and only then show analysts its rows for the windows in that range (the live generation's everywhere else, with the live freshness). The range must be final in the live generation. Where two applied ranges overlap, the later wins; --rollback stops showing one.",
+      "--replace instead makes the backfill the active generation (a rebuild of everything).",
+      "A failed, unfinished, empty or unbalanced backfill is reported (exit 1) and never shown."
     })
 public final class BackfillCommand implements Callable<Integer> {
   @Mixin JobCommands.Cluster cluster;
 
-  @Option(
-      names = "--from",
-      required = true,
-      paramLabel = "INSTANT",
-      description = "e.g. 2026-11-23T00:00:00Z")
+  @Option(names = "--from", paramLabel = "INSTANT", description = "e.g. 2026-11-23T00:00:00Z")
   String from;
 
-  @Option(names = "--to", required = true, paramLabel = "INSTANT", description = "exclusive")
+  @Option(names = "--to", paramLabel = "INSTANT", description = "exclusive")
   String to;
 
   @Option(
@@ -41,8 +38,18 @@ public final class BackfillCommand implements Callable<Integer> {
       description = "[a-z0-9]{1,20}, new")
   String generation;
 
-  @Option(names = "--no-flip", description = "audit only; leave the active generation as it is")
+  @Option(names = "--no-flip", description = "audit only; change nothing analysts see")
   boolean noFlip;
+
+  @Option(
+      names = "--replace",
+      description = "make the backfill the active generation instead of repairing its range")
+  boolean replace;
+
+  @Option(
+      names = "--rollback",
+      description = "stop showing the range of backfill --generation (nothing else changes)")
+  boolean rollback;
 
   @Option(names = "--jar", paramLabel = "JAR", description = "job jar (default: jobs/target)")
   Path jar;
@@ -57,6 +64,23 @@ public final class BackfillCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (rollback) {
+      UserFacingErrors.requireGeneration("--generation", generation);
+      try (var c = cluster.stack.existingStack().admin()) {
+        if (!dev.tally.sinks.postgres.GenerationRanges.rollBack(c, generation)) {
+          throw new UserFacingErrors.UsageError(
+              "generation " + generation + " has no applied backfill range");
+        }
+      }
+      System.out.println(
+          "rolled back: analysts no longer see backfill "
+              + generation
+              + "; its range shows the earlier backfill or the live generation again");
+      return 0;
+    }
+    if (from == null || to == null) {
+      throw new UserFacingErrors.UsageError("--from and --to are required (or --rollback)");
+    }
     Instant start;
     Instant end;
     try {
@@ -92,16 +116,18 @@ public final class BackfillCommand implements Callable<Integer> {
                     Topics.RAW,
                     Topics.ENRICHED,
                     Topics.DEAD_LETTER),
-                !noFlip,
+                noFlip
+                    ? Backfill.Apply.NONE
+                    : replace ? Backfill.Apply.REPLACE : Backfill.Apply.RANGE,
                 deadline);
     if (r.problems().isEmpty()) {
       System.out.println(
           r.flipped()
-              ? "backfill " + generation + " is complete, audited and active"
-              : "backfill " + generation + " is complete and audited (not flipped: --no-flip)");
+              ? "backfill " + generation + " is complete, audited and shown to analysts"
+              : "backfill " + generation + " is complete and audited (not shown: --no-flip)");
       return 0;
     }
-    System.out.println("BACKFILL " + generation + " NOT FLIPPED:");
+    System.out.println("BACKFILL " + generation + " NOT SHOWN TO ANALYSTS:");
     r.problems().forEach(p -> System.out.println("  - " + p));
     return 1;
   }

@@ -100,8 +100,31 @@ public final class ExportCommand implements Callable<Integer> {
     }
   }
 
-  /** The export over an analyst connection; returns the exit code. */
-  int export(Connection c, Instant start, Instant end, PrintStream stdout, PrintStream stderr)
+  /**
+   * The export over an analyst connection; returns the exit code. The stamp and the rows are read
+   * in one REPEATABLE READ snapshot: read apart, a commit between them could add rows newer than
+   * the stamp says (or a flip could change the generation between the two).
+   */
+  public int export(
+      Connection c, Instant start, Instant end, PrintStream stdout, PrintStream stderr)
+      throws Exception {
+    boolean autoCommit = c.getAutoCommit();
+    int isolation = c.getTransactionIsolation();
+    c.setAutoCommit(false);
+    c.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+    c.setReadOnly(true);
+    try {
+      return exportInOneSnapshot(c, start, end, stdout, stderr);
+    } finally {
+      c.rollback(); // read-only: nothing to keep
+      c.setReadOnly(false);
+      c.setTransactionIsolation(isolation);
+      c.setAutoCommit(autoCommit);
+    }
+  }
+
+  private int exportInOneSnapshot(
+      Connection c, Instant start, Instant end, PrintStream stdout, PrintStream stderr)
       throws Exception {
     Instant completeThrough;
     Instant finalThrough;
@@ -238,7 +261,7 @@ public final class ExportCommand implements Callable<Integer> {
     }
   }
 
-  static Instant instant(String option, String value) {
+  public static Instant instant(String option, String value) {
     try {
       return OffsetDateTime.parse(value).toInstant();
     } catch (DateTimeParseException e) {

@@ -139,7 +139,8 @@ public final class Drill {
                     Topics.RAW,
                     Topics.ENRICHED,
                     Topics.DEAD_LETTER),
-                true,
+                // the whole run, not an hour range: the rebuild kind of backfill
+                dev.tally.jobs.upgrade.Backfill.Apply.REPLACE,
                 Duration.ofMinutes(5));
     if (!result.flipped()) {
       log("BACKFILL NOT FLIPPED: %s", result.problems());

@@ -4,6 +4,7 @@ import dev.tally.jobs.IngestionJob;
 import dev.tally.jobs.audit.Audit;
 import dev.tally.jobs.demo.JobSubmission;
 import dev.tally.savepoints.FlinkRest;
+import dev.tally.sinks.postgres.GenerationRanges;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -57,20 +58,37 @@ public final class Backfill {
   /** The outcome; {@code flipped} only when every check held. */
   public record Result(boolean flipped, String jobId, List<String> problems, Audit.Report audit) {}
 
-  public Result run(Path jar, List<String> baseArgs, Range range, boolean flip, Duration deadline)
+  /** What a backfill that finished and passed its audit changes for analysts. */
+  public enum Apply {
+    /** Its rows replace the live generation's for the windows inside its range (the default). */
+    RANGE,
+    /** It becomes the active generation: a rebuild of everything the live generation counted. */
+    REPLACE,
+    /** Nothing: audit only. */
+    NONE
+  }
+
+  public Result run(Path jar, List<String> baseArgs, Range range, Apply apply, Duration deadline)
       throws Exception {
-    List<String> args = new ArrayList<>(baseArgs);
-    args.addAll(
-        List.of(
-            "--tally.source.starting-offsets",
-            "timestamp:" + range.from().toEpochMilli(),
-            "--tally.source.stopping-offsets",
-            "timestamp:" + range.to().toEpochMilli()));
     List<String> problems = new ArrayList<>();
     String before;
     try (Connection c = admin.call()) {
       before = JobSubmission.activeGeneration(c);
+      String refusal =
+          apply == Apply.RANGE ? GenerationRanges.refusal(c, range.from(), range.to()) : null;
+      if (refusal != null) {
+        return new Result(false, null, List.of(refusal), null);
+      }
     }
+    List<String> args = new ArrayList<>(baseArgs);
+    Duration[] read =
+        apply == Apply.RANGE ? readWindow(baseArgs) : new Duration[] {Duration.ZERO, Duration.ZERO};
+    args.addAll(
+        List.of(
+            "--tally.source.starting-offsets",
+            "timestamp:" + range.from().minus(read[0]).toEpochMilli(),
+            "--tally.source.stopping-offsets",
+            "timestamp:" + range.to().plus(read[1]).toEpochMilli()));
     out.printf("backfill %s: %s → %s%n", range.generation(), range.from(), range.to());
     String jarId = flink.uploadJar(jar);
     String job = flink.runJar(jarId, IngestionJob.class.getName(), args, null);
@@ -122,13 +140,42 @@ public final class Backfill {
                   + check.actual());
         }
       }
-      if (problems.isEmpty() && flip) {
+      if (problems.isEmpty() && apply == Apply.REPLACE) {
         JobSubmission.flipTo(c, range.generation());
         out.printf(
             "flipped: analysts now see generation %s (was %s)%n", range.generation(), before);
+      } else if (problems.isEmpty() && apply == Apply.RANGE) {
+        String refusal = GenerationRanges.refusal(c, range.from(), range.to());
+        if (refusal != null) {
+          problems.add(refusal);
+        } else {
+          GenerationRanges.apply(c, range.generation(), range.from(), range.to());
+          out.printf(
+              "applied: analysts see generation %s for the windows in [%s, %s) and generation %s"
+                  + " everywhere else%n",
+              range.generation(), range.from(), range.to(), before);
+        }
       }
     }
-    return new Result(problems.isEmpty() && flip, job, problems, audit);
+    return new Result(problems.isEmpty() && apply != Apply.NONE, job, problems, audit);
+  }
+
+  /**
+   * How much before and after the range the bounded job reads (Kafka record timestamps are send
+   * times, not event times): from a minute before it, so an event sent slightly before its own
+   * timestamp is read, until every event of the range that the live generation could still accept
+   * has been sent — the range's end plus out-of-orderness plus allowed lateness, plus a minute.
+   * Rows outside the range are written but never shown (the views take only windows inside it).
+   */
+  public static Duration[] readWindow(List<String> baseArgs) {
+    org.apache.flink.configuration.Configuration config =
+        org.apache.flink.configuration.Configuration.fromMap(
+            org.apache.flink.util.ParameterTool.fromArgs(baseArgs.toArray(String[]::new)).toMap());
+    var s = IngestionJob.generationSettings(config);
+    return new Duration[] {
+      Duration.ofMinutes(1),
+      Duration.ofMillis(s.maxOutOfOrdernessMs() + s.allowedLatenessMs()).plusMinutes(1)
+    };
   }
 
   private String awaitTerminal(String job, String generation, Duration deadline) throws Exception {

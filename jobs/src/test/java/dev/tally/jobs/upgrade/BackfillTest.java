@@ -123,7 +123,7 @@ class BackfillTest {
                 "raw",
                 "enriched",
                 "dlq"),
-            true,
+            Backfill.Apply.RANGE,
             deadline);
   }
 
