@@ -63,8 +63,9 @@ public final class AuditCommand implements Callable<Integer> {
   @Option(
       names = "--user",
       paramLabel = "USER",
-      defaultValue = "postgres",
-      description = "login for --jdbc-url (default ${DEFAULT-VALUE})")
+      defaultValue = "tally_audit",
+      description =
+          "login for --jdbc-url, a member of the read-only role tally_auditor (default ${DEFAULT-VALUE})")
   String user;
 
   @Option(
@@ -107,7 +108,7 @@ public final class AuditCommand implements Callable<Integer> {
 
   private Connection connect() throws Exception {
     if (jdbcUrl == null) {
-      return stackOptions.existingStack().admin();
+      return stackOptions.existingStack().auditor(); // least privilege: reads, writes nothing
     }
     String password =
         passwordFile != null

@@ -11,8 +11,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -20,7 +18,6 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -220,6 +217,7 @@ public final class LocalStack {
         Statement s = c.createStatement()) {
       ensureLogin(s, StackLayout.WRITER_USER, "tally_writer", layout.writerPasswordFile());
       ensureLogin(s, StackLayout.ANALYST_USER, "tally_analyst", layout.analystPasswordFile());
+      ensureLogin(s, StackLayout.AUDITOR_USER, "tally_auditor", layout.auditorPasswordFile());
     }
   }
 
@@ -235,31 +233,40 @@ public final class LocalStack {
         Files.readString(layout.analystPasswordFile()).strip());
   }
 
+  /** The read-only auditor login (SELECT on tally.* and analytics.*), for ./tally audit. */
+  public Connection auditor() throws Exception {
+    if (!Files.isRegularFile(layout.auditorPasswordFile())) {
+      // a stack set up by an older release: create the login now
+      try (Connection c = admin();
+          Statement s = c.createStatement()) {
+        ensureLogin(s, StackLayout.AUDITOR_USER, "tally_auditor", layout.auditorPasswordFile());
+      }
+    }
+    return DriverManager.getConnection(
+        layout.jdbcUrl(),
+        StackLayout.AUDITOR_USER,
+        Files.readString(layout.auditorPasswordFile()).strip());
+  }
+
   public Connection admin() throws SQLException {
     return DriverManager.getConnection(layout.jdbcUrl(), "postgres", "");
   }
 
   /** A login role with a generated password kept in a 0600 file (never printed). */
-  private static void ensureLogin(Statement s, String user, String groupRole, Path passwordFile)
+  static void ensureLogin(Statement s, String user, String groupRole, Path passwordFile)
       throws Exception {
-    String password;
-    if (Files.isRegularFile(passwordFile)) {
-      password = Files.readString(passwordFile).strip();
-    } else {
-      byte[] bytes = new byte[18];
-      new SecureRandom().nextBytes(bytes);
-      password = Base64.getUrlEncoder().withoutPadding().encodeToString(bytes);
-      Files.createDirectories(passwordFile.getParent());
-      Files.writeString(passwordFile, password);
-      Files.setPosixFilePermissions(passwordFile, PosixFilePermissions.fromString("rw-------"));
-    }
-    // Identifiers are constants; the password is base64url, so it cannot break the literal.
+    String password = Secrets.readOrCreate(passwordFile);
+    // Identifiers are constants, never user input.
     try (ResultSet rs = s.executeQuery("SELECT 1 FROM pg_roles WHERE rolname = '" + user + "'")) {
       if (!rs.next()) {
         s.execute("CREATE ROLE " + user + " LOGIN IN ROLE " + groupRole);
       }
     }
-    s.execute("ALTER ROLE " + user + " PASSWORD '" + password + "'");
+    // The driver computes the SCRAM verifier and sends only that: the password itself never
+    // reaches the server, so no server log (a failed statement is logged whole) can hold it.
+    s.getConnection()
+        .unwrap(org.postgresql.PGConnection.class)
+        .alterUserPassword(user, password.toCharArray(), "scram-sha-256");
   }
 
   /** The running postmaster of this stack's data folder, if any. */

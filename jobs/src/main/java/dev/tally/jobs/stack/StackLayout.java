@@ -30,6 +30,7 @@ public record StackLayout(
   public static final String DATABASE = "tally";
   public static final String WRITER_USER = "tally_job";
   public static final String ANALYST_USER = "tally_reader";
+  public static final String AUDITOR_USER = "tally_audit";
 
   public Path logs() {
     return dir.resolve("logs");
@@ -49,6 +50,10 @@ public record StackLayout(
 
   public Path analystPasswordFile() {
     return secrets().resolve("pg-analyst-password");
+  }
+
+  public Path auditorPasswordFile() {
+    return secrets().resolve("pg-auditor-password");
   }
 
   public String kafkaBootstrap() {

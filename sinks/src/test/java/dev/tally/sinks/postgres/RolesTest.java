@@ -94,4 +94,29 @@ class RolesTest {
             e -> assertThat(e).hasMessageContaining("permission denied"),
             e -> assertThat(e).hasMessageContaining("must be owner"));
   }
+
+  @ParameterizedTest
+  @ValueSource(strings = {PostgresForTests.ANALYST_USER, PostgresForTests.WRITER_USER})
+  void shouldLetNoLoginCreateTemporaryTablesOrObjectsInPublic(String user) {
+    assertThatThrownBy(() -> run(user, "CREATE TEMP TABLE t (i int)"))
+        .hasMessageContaining("permission denied");
+    assertThatThrownBy(() -> run(user, "CREATE TABLE public.t (i int)"))
+        .hasMessageContaining("permission denied");
+  }
+
+  @Test
+  void shouldMakeEveryAnalystViewASecurityBarrier() throws Exception {
+    assertThat(
+            db.queryLong(
+                "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                    + " WHERE n.nspname = 'analytics' AND c.relkind = 'v'"
+                    + " AND NOT coalesce('security_barrier=true' = ANY (c.reloptions), false)"))
+        .as("analytics views without security_barrier")
+        .isZero();
+    assertThat(
+            db.queryLong(
+                "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                    + " WHERE n.nspname = 'analytics' AND c.relkind = 'v'"))
+        .isGreaterThanOrEqualTo(7L);
+  }
 }
