@@ -77,12 +77,39 @@ public final class PostgresTwoPhaseSink
   public StatefulSinkWriter<TallyRow, PostgresWriterState> restoreWriter(
       WriterInitContext context, Collection<PostgresWriterState> recoveredState)
       throws IOException {
+    requireOwnState(options.generation(), recoveredState);
     return new PostgresTwoPhaseWriter(
         options,
         context.getTaskInfo().getIndexOfThisSubtask(),
         context.getTaskInfo().getNumberOfParallelSubtasks(),
         context.getRestoredCheckpointId(),
         context.metricGroup());
+  }
+
+  /**
+   * A savepoint is a generation's: restored as another, its committables and dedup state would be
+   * judged against the other's rows (double counts, or "lost" commits). Refused, with the ways that
+   * are right.
+   */
+  static void requireOwnState(String generation, Collection<PostgresWriterState> recovered)
+      throws IOException {
+    for (PostgresWriterState s : recovered) {
+      if (s.generation() != null && !s.generation().equals(generation)) {
+        throw new IOException(
+            "this checkpoint or savepoint belongs to generation '"
+                + s.generation()
+                + "' but the job runs as generation '"
+                + generation
+                + "': restore it as '"
+                + s.generation()
+                + "' (deploy --generation "
+                + s.generation()
+                + "), or start '"
+                + generation
+                + "' as a new generation taken from it (./tally upgrade --strategy blue-green,"
+                + " which copies its rows and strips its sink state)");
+      }
+    }
   }
 
   @Override

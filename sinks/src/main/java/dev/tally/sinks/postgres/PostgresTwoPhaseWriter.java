@@ -192,7 +192,9 @@ final class PostgresTwoPhaseWriter
   @Override
   public List<PostgresWriterState> snapshotState(long checkpointId) {
     lastSnapshottedCheckpoint = checkpointId;
-    return List.of(new PostgresWriterState(subtask, checkpointId, lastPreparedCheckpoint));
+    return List.of(
+        new PostgresWriterState(
+            subtask, checkpointId, lastPreparedCheckpoint, options.generation()));
   }
 
   @Override
