@@ -130,7 +130,16 @@ public final class PostgresForTests implements AutoCloseable {
     return new PostgresConnectionConfig(url(), WRITER_USER, null, passwordFile.toString());
   }
 
+  /**
+   * The server's prepared transactions, every database's, with the database suffix of Tally's gids
+   * ({@code _d<oid>}) dropped so tests can name them; {@link #preparedTransactionsAsStored} keeps
+   * it.
+   */
   public List<String> preparedTransactions() throws SQLException {
+    return preparedTransactionsAsStored().stream().map(g -> g.replaceAll("_d\\d+$", "")).toList();
+  }
+
+  public List<String> preparedTransactionsAsStored() throws SQLException {
     List<String> gids = new ArrayList<>();
     try (Connection c = admin();
         Statement s = c.createStatement();

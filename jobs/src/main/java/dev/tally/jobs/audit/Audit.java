@@ -326,7 +326,8 @@ public final class Audit {
     try (PreparedStatement ps =
         db.prepareStatement(
             "SELECT gid || ' (prepared ' || date_trunc('second', prepared) || ')' FROM pg_prepared_xacts"
-                + " WHERE gid LIKE 'tally\\_%' AND prepared < now() - make_interval(secs => ?)"
+                + " WHERE database = current_database() AND gid LIKE 'tally\\_%'"
+                + " AND prepared < now() - make_interval(secs => ?)"
                 + " ORDER BY prepared")) {
       ps.setDouble(1, maxAge.toMillis() / 1000.0);
       try (ResultSet rs = ps.executeQuery()) {

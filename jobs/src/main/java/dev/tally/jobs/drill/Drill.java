@@ -360,7 +360,8 @@ public final class Drill {
     long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
     try (Connection c = stack.admin();
         PreparedStatement ps =
-            c.prepareStatement("SELECT gid FROM pg_prepared_xacts WHERE gid LIKE ?")) {
+            c.prepareStatement(
+                "SELECT gid FROM pg_prepared_xacts WHERE database = current_database() AND gid LIKE ?")) {
       ps.setString(1, TransactionIds.generationPattern(generation));
       while (System.nanoTime() < deadline) {
         try (ResultSet rs = ps.executeQuery()) {
@@ -478,7 +479,8 @@ public final class Drill {
       }
       long prepared;
       try (PreparedStatement ps =
-          c.prepareStatement("SELECT count(*) FROM pg_prepared_xacts WHERE gid LIKE ?")) {
+          c.prepareStatement(
+              "SELECT count(*) FROM pg_prepared_xacts WHERE database = current_database() AND gid LIKE ?")) {
         ps.setString(1, TransactionIds.generationPattern(generation));
         try (ResultSet rs = ps.executeQuery()) {
           rs.next();

@@ -21,7 +21,9 @@ public final class AbandonedTransactions {
   public static List<String> rollBack(Connection admin, String generation) throws SQLException {
     List<String> gids = new ArrayList<>();
     try (PreparedStatement ps =
-        admin.prepareStatement("SELECT gid FROM pg_prepared_xacts WHERE gid LIKE ? ORDER BY gid")) {
+        admin.prepareStatement(
+            "SELECT gid FROM pg_prepared_xacts WHERE database = current_database() AND gid LIKE ?"
+                + " ORDER BY gid")) {
       ps.setString(1, TransactionIds.generationPattern(generation));
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {

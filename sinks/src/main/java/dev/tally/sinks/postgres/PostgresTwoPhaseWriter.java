@@ -36,6 +36,7 @@ final class PostgresTwoPhaseWriter
   private final int parallelism;
   private final Map<String, TallyRow> buffer = new HashMap<>();
   private Connection connection;
+  private long databaseOid;
   private long lastSnapshottedCheckpoint;
   private long lastPreparedCheckpoint;
   private long watermark = Long.MIN_VALUE;
@@ -67,6 +68,12 @@ final class PostgresTwoPhaseWriter
         s.execute("SET lock_timeout = '" + options.lockTimeout().toMillis() + "ms'");
       }
       PostgresChecks.requireReady(connection, options.generation(), parallelism);
+      try (Statement s = connection.createStatement();
+          java.sql.ResultSet rs =
+              s.executeQuery("SELECT oid FROM pg_database WHERE datname = current_database()")) {
+        rs.next();
+        databaseOid = rs.getLong(1);
+      }
       if (subtask == 0) {
         registerGeneration();
       }
@@ -135,7 +142,9 @@ final class PostgresTwoPhaseWriter
     // before this writer's snapshot: all recovery needs (docs/exactly-once.md).
     long checkpoint = Math.max(lastSnapshottedCheckpoint, lastPreparedCheckpoint) + 1;
     lastPreparedCheckpoint = checkpoint;
-    String gid = TransactionIds.gid(options.generation(), options.sinkId(), subtask, checkpoint);
+    String gid =
+        TransactionIds.gid(
+            options.generation(), options.sinkId(), subtask, checkpoint, databaseOid);
     try {
       connection.setAutoCommit(false);
       int rows = insertRows(checkpoint);

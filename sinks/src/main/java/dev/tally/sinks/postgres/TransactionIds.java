@@ -11,8 +11,16 @@ import java.util.regex.Pattern;
  */
 public final class TransactionIds {
   private static final Pattern NAME = Pattern.compile("[a-z0-9]{1,20}");
+
+  /**
+   * The trailing {@code _d<oid>} is the database's OID: prepared-transaction ids are server-wide,
+   * so two databases on one server running a generation of the same name would otherwise collide
+   * ("transaction identifier already in use") and fail each other's checkpoints. Ids without it
+   * (written before it was added) still parse, so their transactions recover.
+   */
   private static final Pattern GID =
-      Pattern.compile("tally_([a-z0-9]{1,20})_([a-z0-9]{1,20})_(\\d{1,6})_(\\d{1,19})");
+      Pattern.compile(
+          "tally_([a-z0-9]{1,20})_([a-z0-9]{1,20})_(\\d{1,6})_(\\d{1,19})(?:_d(\\d{1,10}))?");
 
   private TransactionIds() {}
 
@@ -28,6 +36,12 @@ public final class TransactionIds {
     validateName("generation", generation);
     validateName("sink id", sinkId);
     return "tally_" + generation + "_" + sinkId + "_" + subtask + "_" + checkpoint;
+  }
+
+  /** The gid of a transaction prepared in the database with OID {@code database}. */
+  public static String gid(
+      String generation, String sinkId, int subtask, long checkpoint, long database) {
+    return gid(generation, sinkId, subtask, checkpoint) + "_d" + database;
   }
 
   /** The LIKE pattern of every gid of one sink of one generation. */

@@ -249,7 +249,8 @@ class PostgresTwoPhaseSinkTest {
                     + last.preparedTransaction()))
         .isEqualTo(25);
     PostgresWriterState.Serializer serializer = new PostgresWriterState.Serializer();
-    assertThat(serializer.deserialize(2, serializer.serialize(last))).isEqualTo(last);
+    assertThat(serializer.deserialize(serializer.getVersion(), serializer.serialize(last)))
+        .isEqualTo(last);
 
     try (Connection c = db.admin();
         Statement s = c.createStatement()) {
@@ -419,6 +420,49 @@ class PostgresTwoPhaseSinkTest {
     }
     assertThat(db.queryLong("SELECT watermark_ms FROM tally.sink_commits"))
         .isEqualTo(1_795_435_260_000L);
+  }
+
+  @Test
+  void shouldNotCollideWithTheSameGenerationInAnotherDatabaseOnTheServer() throws Exception {
+    db.execute("DROP DATABASE IF EXISTS other");
+    db.execute("CREATE DATABASE other");
+    String otherUrl = db.url().replaceAll("/postgres$", "/other");
+    SchemaMigrations.migrate(otherUrl, "postgres", "postgres");
+    PostgresTwoPhaseSink.Options other =
+        new PostgresTwoPhaseSink.Options(
+            new PostgresConnectionConfig(
+                otherUrl, PostgresForTests.WRITER_USER, null, tmp.resolve("pw").toString()),
+            "g1",
+            "aggregates",
+            options.settings(),
+            Duration.ofSeconds(2));
+    try (PostgresTwoPhaseWriter here = writer(0, 1, OptionalLong.empty());
+        PostgresTwoPhaseWriter there =
+            new PostgresTwoPhaseWriter(
+                other,
+                0,
+                1,
+                OptionalLong.empty(),
+                UnregisteredMetricsGroup.createSinkWriterMetricGroup())) {
+      here.write(minuteRow("signup", 1, 1), null);
+      there.write(minuteRow("signup", 2, 1), null);
+      here.prepareCommit(); // both prepare "g1, aggregates, subtask 0, transaction 1"
+      there.prepareCommit();
+      assertThat(db.preparedTransactionsAsStored())
+          .hasSize(2)
+          .allSatisfy(g -> assertThat(g).matches("tally_g1_aggregates_0_1_d\\d+"));
+      // recovery in one database never touches the other's
+      try (PostgresTwoPhaseWriter restarted = writer(0, 1, OptionalLong.of(0))) {
+        assertThat(db.preparedTransactionsAsStored()).hasSize(1);
+      }
+    }
+    try (Connection c = java.sql.DriverManager.getConnection(otherUrl, "postgres", "postgres");
+        Statement s = c.createStatement()) {
+      for (String gid : db.preparedTransactionsAsStored()) {
+        s.execute("ROLLBACK PREPARED '" + gid + "'");
+      }
+    }
+    db.execute("DROP DATABASE other");
   }
 
   @Test
