@@ -46,6 +46,10 @@ public final class Drill {
   private final long started = System.nanoTime();
   private final AtomicBoolean stop;
   private final List<GeneratedEvent> sent = Collections.synchronizedList(new ArrayList<>());
+
+  /** Records a fault sent besides the traffic (hostile input). */
+  private long extraEvents;
+
   private String generation;
   private String jobId;
   private Path jobJar;
@@ -235,7 +239,7 @@ public final class Drill {
     watching = false;
     watcher.join(5000);
     log("all %,d events sent", sent.size());
-    if (!awaitConsumed(events, Duration.ofMinutes(5))) {
+    if (!awaitConsumed(events + extraEvents, Duration.ofMinutes(5))) {
       log("NOT all events were accounted for within 5 minutes");
     }
     stopWithSavepoint();
@@ -266,6 +270,8 @@ public final class Drill {
   private void inject(Fault fault) throws Exception {
     log("INJECT %s: %s", fault.cliName, fault.description);
     switch (fault) {
+      case HOSTILE_INPUT -> injectHostileInput();
+      case WRITER_REVOKED -> revokeTheWriterUntilTheAuditSeesIt();
       case TASKMANAGER_KILL -> stack.killAndRestartTaskManager();
       case JOBMANAGER_KILL -> {
         stack.killAndRestartJobManager();
@@ -399,7 +405,70 @@ public final class Drill {
     throw new IllegalStateException("stop-with-savepoint did not finish within 2 minutes");
   }
 
+  /** Hostile records join the traffic (and its expectation); the job must keep checkpointing. */
+  private void injectHostileInput() throws Exception {
+    List<GeneratedEvent> hostile =
+        dev.tally.jobs.traffic.HostileTraffic.events(System.currentTimeMillis(), System.nanoTime());
+    long before = flink.lastCompletedCheckpoint(jobId);
+    try (TrafficProducer p = new TrafficProducer(stack.layout().kafkaBootstrap())) {
+      for (GeneratedEvent e : hostile) {
+        p.send(e);
+        sent.add(e);
+      }
+    }
+    extraEvents += hostile.size();
+    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+    while (System.nanoTime() < deadline) {
+      if (!"RUNNING".equals(flink.jobState(jobId))) {
+        throw new IllegalStateException(
+            "the job left RUNNING after hostile input: " + flink.rootException(jobId));
+      }
+      if (flink.lastCompletedCheckpoint(jobId) >= before + 3) {
+        log("hostile input: %d records sent, job RUNNING, checkpoints go on", hostile.size());
+        return;
+      }
+      Thread.sleep(500);
+    }
+    throw new IllegalStateException("no checkpoint completed within 60 s after hostile input");
+  }
+
+  /** The seed incident: the writer loses its grant; the audit must notice, nothing is lost. */
+  private void revokeTheWriterUntilTheAuditSeesIt() throws Exception {
+    Duration stallAfter = Duration.ofSeconds(15);
+    long start = System.nanoTime();
+    try (Connection c = stack.admin();
+        java.sql.Statement s = c.createStatement()) {
+      s.execute("REVOKE INSERT ON tally.event_counts FROM tally_writer");
+      try {
+        while (System.nanoTime() - start < Duration.ofSeconds(60).toNanos()) {
+          List<Audit.Check> checks =
+              dev.tally.jobs.audit.Stalls.checks(
+                  c,
+                  generation,
+                  stack.layout().kafkaBootstrap(),
+                  Topics.RAW,
+                  stallAfter,
+                  new dev.tally.jobs.audit.Stalls.JobHealth(
+                      jobId, flink.jobState(jobId), flink.rootException(jobId)),
+                  Instant.now());
+          if (!checks.get(0).ok()) {
+            log(
+                "writer revoked: the audit saw the stall after %.1f s: %s",
+                (System.nanoTime() - start) / 1e9, checks.get(0).actual());
+            return;
+          }
+          Thread.sleep(1000);
+        }
+        throw new IllegalStateException("the audit did not see the revoked writer within 60 s");
+      } finally {
+        s.execute("GRANT INSERT ON tally.event_counts TO tally_writer");
+        log("writer's grant restored");
+      }
+    }
+  }
+
   private boolean verify(long events, String generation) throws Exception {
+    events += extraEvents;
     List<GeneratedEvent> all = new ArrayList<>(sent);
     long valid = all.stream().filter(e -> e.kind() == GeneratedEvent.Kind.VALID).count();
     List<String[]> results = new ArrayList<>();

@@ -27,6 +27,14 @@ public enum Fault {
       "upgrade-blue-green-abort",
       "start a green that fails (its PostgreSQL password file is missing): the upgrade aborts,"
           + " blue stays active"),
+  HOSTILE_INPUT(
+      "hostile-input",
+      "send hostile events while traffic flows (U+0000, 4 and 60 kB values, SQL text, deep nesting,"
+          + " a person grown past its bound): the job stays RUNNING and checkpoints go on"),
+  WRITER_REVOKED(
+      "writer-revoked",
+      "revoke the writer's INSERT grant until the audit's stall check fails (at most 60 s), then"
+          + " grant it back: every record still arrives once"),
   BACKFILL(
       "backfill",
       "after the run, recount it as a bounded backfill generation, audit it and flip it in");
