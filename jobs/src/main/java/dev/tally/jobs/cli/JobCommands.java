@@ -161,14 +161,7 @@ final class JobCommands {
       JobSubmission.awaitTerminal(flink, job, Duration.ofSeconds(60));
       System.out.println("cancelled " + job);
       if (generation != null) {
-        LocalStack stack = cluster.stack.existingStack();
-        try (Connection admin = stack.admin()) {
-          System.out.println(
-              "released generation "
-                  + generation
-                  + ": "
-                  + ReleaseGeneration.release(admin, stack.layout().kafkaBootstrap(), generation));
-        }
+        release(cluster.stack.existingStack(), generation);
       }
       return 0;
     }
@@ -197,7 +190,7 @@ final class JobCommands {
 
     @Override
     public Integer call() throws Exception {
-      dev.tally.sinks.postgres.TransactionIds.validateName("--generation", generation);
+      UserFacingErrors.requireGeneration("--generation", generation);
       FlinkRest flink = cluster.flink();
       String running = ReleaseGeneration.runningJob(flink, generation);
       if (running != null) {
@@ -213,15 +206,19 @@ final class JobCommands {
                 + ", which releases it) first.");
         return 2;
       }
-      LocalStack stack = cluster.stack.existingStack();
-      try (Connection admin = stack.admin()) {
-        System.out.println(
-            "released generation "
-                + generation
-                + ": "
-                + ReleaseGeneration.release(admin, stack.layout().kafkaBootstrap(), generation));
-      }
+      release(cluster.stack.existingStack(), generation);
       return 0;
+    }
+  }
+
+  /** Releases a generation of the local stack and says what was released. */
+  static void release(LocalStack stack, String generation) throws Exception {
+    try (Connection admin = stack.admin()) {
+      System.out.println(
+          "released generation "
+              + generation
+              + ": "
+              + ReleaseGeneration.release(admin, stack.layout().kafkaBootstrap(), generation));
     }
   }
 

@@ -1,17 +1,14 @@
 package dev.tally.jobs.cli;
 
 import dev.tally.jobs.demo.Topics;
+import dev.tally.jobs.demo.TrafficProducer;
 import dev.tally.jobs.traffic.JsonLinesToAvro;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.Future;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -62,20 +59,13 @@ public final class ProduceCommand implements Callable<Integer> {
       Topics.ensure(bootstrap, 2);
     }
     List<byte[]> lines = JsonLinesToAvro.lines(Files.readAllBytes(input));
-    Properties p = new Properties();
-    p.put("bootstrap.servers", bootstrap);
-    p.put("key.serializer", ByteArraySerializer.class.getName());
-    p.put("value.serializer", ByteArraySerializer.class.getName());
-    p.put("acks", "all");
-    p.put("enable.idempotence", "true");
-    p.put("max.request.size", Integer.toString(2 * 1024 * 1024));
     long avro = 0;
     long raw = 0;
-    try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
+    try (TrafficProducer producer = new TrafficProducer(bootstrap, topic)) {
       List<Future<RecordMetadata>> sent = new java.util.ArrayList<>();
       for (byte[] line : lines) {
         JsonLinesToAvro.Record r = JsonLinesToAvro.convert(line);
-        sent.add(producer.send(new ProducerRecord<>(topic, r.key(), r.value())));
+        sent.add(producer.send(r.key(), r.value()));
         if (r.avro()) {
           avro++;
         } else {

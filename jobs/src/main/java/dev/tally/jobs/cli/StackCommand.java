@@ -102,14 +102,7 @@ public final class StackCommand implements Runnable {
           flink.cancel(j.id());
           dev.tally.jobs.demo.JobSubmission.awaitTerminal(
               flink, j.id(), java.time.Duration.ofSeconds(60));
-          try (java.sql.Connection admin = stack.admin()) {
-            System.out.println(
-                "released generation "
-                    + generation
-                    + ": "
-                    + dev.tally.jobs.upgrade.ReleaseGeneration.release(
-                        admin, stack.layout().kafkaBootstrap(), generation));
-          }
+          JobCommands.release(stack, generation);
         }
       }
     } catch (Exception e) {

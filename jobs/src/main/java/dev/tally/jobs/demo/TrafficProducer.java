@@ -40,6 +40,12 @@ public final class TrafficProducer implements AutoCloseable {
     }
   }
 
+  /** Sends one record as it is (a user's file, {@code ./tally produce}); not counted by kind. */
+  public java.util.concurrent.Future<org.apache.kafka.clients.producer.RecordMetadata> send(
+      byte[] key, byte[] value) {
+    return producer.send(new ProducerRecord<>(topic, key, value));
+  }
+
   public void send(GeneratedEvent e) {
     producer.send(new ProducerRecord<>(topic, e.key(), e.avro()));
     sent.merge(e.kind(), 1L, Long::sum);

@@ -407,8 +407,14 @@ public final class Drill {
 
   /** Hostile records join the traffic (and its expectation); the job must keep checkpointing. */
   private void injectHostileInput() throws Exception {
+    // At the traffic's own event time: stamped with the wall clock (ahead of the generator's time)
+    // they would advance the watermark and make the traffic after them too late (seen in a run).
+    long trafficTime;
+    synchronized (sent) {
+      trafficTime = sent.stream().mapToLong(GeneratedEvent::timestampMillis).max().orElseThrow();
+    }
     List<GeneratedEvent> hostile =
-        dev.tally.jobs.traffic.HostileTraffic.events(System.currentTimeMillis(), System.nanoTime());
+        dev.tally.jobs.traffic.HostileTraffic.events(trafficTime, System.nanoTime());
     long before = flink.lastCompletedCheckpoint(jobId);
     try (TrafficProducer p = new TrafficProducer(stack.layout().kafkaBootstrap())) {
       for (GeneratedEvent e : hostile) {

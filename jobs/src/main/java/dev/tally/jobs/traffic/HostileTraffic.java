@@ -20,6 +20,10 @@ public final class HostileTraffic {
 
   public static final String PROJECT = "hostile";
 
+  /**
+   * @param nowMillis the event time of the traffic they join (each record is 10 ms before the
+   *     previous one, so none moves the watermark past that traffic)
+   */
   public static List<GeneratedEvent> events(long nowMillis, long seed) {
     List<GeneratedEvent> out = new ArrayList<>();
     java.util.Random r = new java.util.Random(seed);

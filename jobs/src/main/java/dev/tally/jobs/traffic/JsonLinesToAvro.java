@@ -5,9 +5,6 @@ import dev.tally.operators.json.Json;
 import dev.tally.operators.json.JsonException;
 import dev.tally.operators.validation.EventValidator;
 import dev.tally.sinks.kafka.AvroCodec;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -50,17 +47,14 @@ public final class JsonLinesToAvro {
     if (line.length > EventValidator.MAX_LINE_BYTES) {
       return raw(line);
     }
+    String text = EventValidator.strictUtf8(line);
+    if (text == null) {
+      return raw(line);
+    }
     Object parsed;
     try {
-      String text =
-          StandardCharsets.UTF_8
-              .newDecoder()
-              .onMalformedInput(CodingErrorAction.REPORT)
-              .onUnmappableCharacter(CodingErrorAction.REPORT)
-              .decode(ByteBuffer.wrap(line))
-              .toString();
       parsed = Json.parse(text);
-    } catch (CharacterCodingException | JsonException e) {
+    } catch (JsonException e) {
       return raw(line);
     }
     if (!(parsed instanceof Map<?, ?> fields)) {

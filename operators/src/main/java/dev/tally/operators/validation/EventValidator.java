@@ -72,16 +72,8 @@ public final class EventValidator {
     if (line.length > MAX_LINE_BYTES) {
       return dead("oversized", line, source);
     }
-    String text;
-    try {
-      text =
-          StandardCharsets.UTF_8
-              .newDecoder()
-              .onMalformedInput(CodingErrorAction.REPORT)
-              .onUnmappableCharacter(CodingErrorAction.REPORT)
-              .decode(ByteBuffer.wrap(line))
-              .toString();
-    } catch (CharacterCodingException e) {
+    String text = strictUtf8(line);
+    if (text == null) {
       return dead("malformed", line, source);
     }
     Object parsed;
@@ -96,6 +88,20 @@ public final class EventValidator {
     @SuppressWarnings("unchecked")
     Map<String, Object> fields = (Map<String, Object>) parsed;
     return validate(fields, line, source);
+  }
+
+  /** The text of {@code bytes} if they are valid UTF-8 (SEMANTICS.md §1), else null. */
+  public static String strictUtf8(byte[] bytes) {
+    try {
+      return StandardCharsets.UTF_8
+          .newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(ByteBuffer.wrap(bytes))
+          .toString();
+    } catch (CharacterCodingException e) {
+      return null;
+    }
   }
 
   private static final ThreadLocal<SpecificDatumReader<RawEvent>> AVRO_READER =
