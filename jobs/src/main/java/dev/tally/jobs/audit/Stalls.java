@@ -32,6 +32,10 @@ public final class Stalls {
   public record JobHealth(String jobId, String state, String lastException) {
     @Override
     public String toString() {
+      if (jobId == null) {
+        return "no job of the generation runs on the cluster (deploy it, or flip analysts to the"
+            + " generation that runs)";
+      }
       return "job "
           + jobId
           + " is "

@@ -134,7 +134,8 @@ public final class AuditCommand implements Callable<Integer> {
               3,
               Duration.ofSeconds(2));
       Stalls.JobHealth health = health(g);
-      if (g.equals(Audit.activeGeneration(db)) || (health != null && !isTerminal(health.state()))) {
+      if (g.equals(Audit.activeGeneration(db))
+          || (health != null && health.jobId() != null && !isTerminal(health.state()))) {
         List<Audit.Check> checks = new ArrayList<>(report.checks());
         checks.addAll(Stalls.checks(db, g, bootstrap, rawTopic, stallAfter, health, Instant.now()));
         report = new Audit.Report(report.generation(), report.at(), checks, report.warnings());
@@ -180,7 +181,7 @@ public final class AuditCommand implements Callable<Integer> {
         }
       }
       return newest == null
-          ? null
+          ? new Stalls.JobHealth(null, null, null) // the cluster answers: no such job
           : new Stalls.JobHealth(newest.id(), newest.state(), flink.rootException(newest.id()));
     } catch (Exception noCluster) {
       return null; // an external database without a reachable cluster: the SQL checks still run
