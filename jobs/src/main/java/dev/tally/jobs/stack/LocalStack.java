@@ -1,7 +1,5 @@
 package dev.tally.jobs.stack;
 
-import dev.tally.sinks.postgres.SchemaMigrations;
-import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;
@@ -12,10 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -53,6 +48,7 @@ public final class LocalStack {
   private final PrintStream out;
   private final ManagedProcess kafka;
   private final ManagedProcess jobManager;
+  private final LocalPostgres postgres;
 
   /** Resource ids of the TaskManagers: also their process names, log files and REST ids. */
   static final List<String> TASK_MANAGERS = List.of("flink-taskmanager", "flink-taskmanager-2");
@@ -63,6 +59,7 @@ public final class LocalStack {
     this.layout = layout;
     this.home = home;
     this.out = out;
+    this.postgres = new LocalPostgres(layout);
     this.kafka = new ManagedProcess(layout, "kafka");
     this.jobManager = new ManagedProcess(layout, "flink-jobmanager");
     this.taskManagers =
@@ -84,7 +81,7 @@ public final class LocalStack {
     return kafka.isRunning(layout)
         && jobManager.isRunning(layout)
         && taskManagersRunning()
-        && postmaster().isPresent();
+        && postgres.isRunning();
   }
 
   /** Starts the parts that are not running; parts this stack already runs are kept. */
@@ -93,7 +90,7 @@ public final class LocalStack {
       out.println("stack is already up in " + layout.dir());
       return;
     }
-    boolean postgresUp = postmaster().isPresent();
+    boolean postgresUp = postgres.isRunning();
     boolean kafkaUp = kafka.isRunning(layout);
     boolean flinkUp = jobManager.isRunning(layout) && taskManagersRunning();
     if (!flinkUp) {
@@ -120,7 +117,7 @@ public final class LocalStack {
     layout.save();
     long t0 = System.nanoTime();
     if (!postgresUp) {
-      startPostgres();
+      postgres.start();
     }
     out.printf("  postgres   up on localhost:%d%n", layout.postgresPort());
     if (!kafkaUp) {
@@ -153,153 +150,23 @@ public final class LocalStack {
 
   // ------------------------------------------------------------------ PostgreSQL
 
-  private Path postgresData() {
-    return layout.dir().resolve("postgres/data");
-  }
-
-  private Path postgresBinaries() {
-    return layout.dir().resolve("postgres/bin");
-  }
-
-  private void startPostgres() throws Exception {
-    Files.createDirectories(postgresBinaries());
-    Path log = layout.logs().resolve("postgres.log");
-    EmbeddedPostgres.builder()
-        .setDataDirectory(postgresData())
-        .setCleanDataDirectory(false)
-        .setRegisterShutdownHook(false) // the server outlives this command; `down` stops it
-        .setOverrideWorkingDirectory(postgresBinaries().toFile())
-        .setPort(layout.postgresPort())
-        .setServerConfig("max_prepared_transactions", "32")
-        .setServerConfig("max_connections", "100")
-        .setServerConfig("listen_addresses", "localhost")
-        .setDataDirectoryCustomizer(dir -> restrictAuthentication(dir.toPath()))
-        .setOutputRedirector(ProcessBuilder.Redirect.appendTo(log.toFile()))
-        .setErrorRedirector(ProcessBuilder.Redirect.appendTo(log.toFile()))
-        .setPGStartupWait(Duration.ofSeconds(30))
-        .start();
-    prepareDatabase();
-  }
-
-  /** Only the local superuser is trusted; the job and analysts log in with passwords. */
-  private static void restrictAuthentication(Path dataDir) {
-    try {
-      Files.writeString(
-          dataDir.resolve("pg_hba.conf"),
-          String.join(
-              "\n",
-              "# written by ./tally stack: superuser trusted on localhost only (local stack admin),",
-              "# every other role needs its password (scram-sha-256).",
-              "local all postgres trust",
-              "host  all postgres 127.0.0.1/32 trust",
-              "host  all postgres ::1/128 trust",
-              "host  all all 127.0.0.1/32 scram-sha-256",
-              "host  all all ::1/128 scram-sha-256",
-              ""));
-    } catch (IOException e) {
-      throw new IllegalStateException("cannot write pg_hba.conf: " + e.getMessage(), e);
-    }
-  }
-
-  private void prepareDatabase() throws Exception {
-    try (Connection c = DriverManager.getConnection(layout.adminJdbcUrl(), "postgres", "");
-        Statement s = c.createStatement()) {
-      try (ResultSet rs =
-          s.executeQuery(
-              "SELECT 1 FROM pg_database WHERE datname = '" + StackLayout.DATABASE + "'")) {
-        if (!rs.next()) {
-          s.execute("CREATE DATABASE " + StackLayout.DATABASE);
-        }
-      }
-    }
-    migrate();
-    try (Connection c = admin();
-        Statement s = c.createStatement()) {
-      ensureLogin(s, StackLayout.WRITER_USER, "tally_writer", layout.writerPasswordFile());
-      ensureLogin(s, StackLayout.ANALYST_USER, "tally_analyst", layout.analystPasswordFile());
-      ensureLogin(s, StackLayout.AUDITOR_USER, "tally_auditor", layout.auditorPasswordFile());
-    }
-  }
-
-  public int migrate() {
-    return SchemaMigrations.migrate(layout.jdbcUrl(), "postgres", "");
+  public int migrate() throws SQLException {
+    return postgres.migrate();
   }
 
   /** The read-only analyst login (SELECT on analytics.* only). */
   public Connection analyst() throws IOException, SQLException {
-    return DriverManager.getConnection(
-        layout.jdbcUrl(),
-        StackLayout.ANALYST_USER,
-        Files.readString(layout.analystPasswordFile()).strip());
+    return postgres.analyst();
   }
 
   /** The read-only auditor login (SELECT on tally.* and analytics.*), for ./tally audit. */
   public Connection auditor() throws Exception {
-    if (!Files.isRegularFile(layout.auditorPasswordFile())) {
-      // a stack set up by an older release: create the login now
-      try (Connection c = admin();
-          Statement s = c.createStatement()) {
-        ensureLogin(s, StackLayout.AUDITOR_USER, "tally_auditor", layout.auditorPasswordFile());
-      }
-    }
-    return DriverManager.getConnection(
-        layout.jdbcUrl(),
-        StackLayout.AUDITOR_USER,
-        Files.readString(layout.auditorPasswordFile()).strip());
+    return postgres.auditor();
   }
 
+  /** The superuser, with its password from the secrets folder. */
   public Connection admin() throws SQLException {
-    return DriverManager.getConnection(layout.jdbcUrl(), "postgres", "");
-  }
-
-  /** A login role with a generated password kept in a 0600 file (never printed). */
-  static void ensureLogin(Statement s, String user, String groupRole, Path passwordFile)
-      throws Exception {
-    String password = Secrets.readOrCreate(passwordFile);
-    // Identifiers are constants, never user input.
-    try (ResultSet rs = s.executeQuery("SELECT 1 FROM pg_roles WHERE rolname = '" + user + "'")) {
-      if (!rs.next()) {
-        s.execute("CREATE ROLE " + user + " LOGIN IN ROLE " + groupRole);
-      }
-    }
-    // The driver computes the SCRAM verifier and sends only that: the password itself never
-    // reaches the server, so no server log (a failed statement is logged whole) can hold it.
-    s.getConnection()
-        .unwrap(org.postgresql.PGConnection.class)
-        .alterUserPassword(user, password.toCharArray(), "scram-sha-256");
-  }
-
-  /** The running postmaster of this stack's data folder, if any. */
-  private java.util.Optional<ProcessHandle> postmaster() {
-    try {
-      Path pidFile = postgresData().resolve("postmaster.pid");
-      if (!Files.isRegularFile(pidFile)) {
-        return java.util.Optional.empty();
-      }
-      long pid = Long.parseLong(Files.readAllLines(pidFile).get(0).strip());
-      return ProcessHandle.of(pid)
-          .filter(ProcessHandle::isAlive)
-          .filter(h -> h.info().command().map(c -> c.endsWith("/postgres")).orElse(false));
-    } catch (IOException | RuntimeException e) {
-      return java.util.Optional.empty();
-    }
-  }
-
-  /** Fast shutdown (SIGINT); pg_ctl refuses to run as root, the server itself does not mind. */
-  private void stopPostgres() throws Exception {
-    java.util.Optional<ProcessHandle> pm = postmaster();
-    if (pm.isEmpty()) {
-      return;
-    }
-    Process kill = new ProcessBuilder("kill", "-INT", Long.toString(pm.get().pid())).start();
-    kill.waitFor(10, TimeUnit.SECONDS);
-    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-    while (pm.get().isAlive() && System.nanoTime() < deadline) {
-      ManagedProcess.sleep(200);
-    }
-    if (pm.get().isAlive()) {
-      pm.get().destroyForcibly();
-    }
+    return postgres.admin();
   }
 
   // ------------------------------------------------------------------ Kafka
@@ -717,9 +584,9 @@ public final class LocalStack {
 
   /** Fast shutdown of PostgreSQL, a pause, and a start on the same data. */
   public void restartPostgres(Duration down) throws Exception {
-    stopPostgres();
+    postgres.stop();
     Thread.sleep(down.toMillis());
-    startPostgres();
+    postgres.start();
   }
 
   /** The newest completed checkpoint of a job on disk (retained after the JobManager died). */
@@ -752,8 +619,8 @@ public final class LocalStack {
     if (kafka.stop(layout, Duration.ofSeconds(30))) {
       stopped.add("kafka");
     }
-    if (postmaster().isPresent()) {
-      stopPostgres();
+    if (postgres.isRunning()) {
+      postgres.stop();
       stopped.add("postgres");
     }
     return stopped;
@@ -770,7 +637,7 @@ public final class LocalStack {
     rows.add(
         row(
             "postgres",
-            postmaster().isPresent() && ManagedProcess.isListening(layout.postgresPort()),
+            postgres.isRunning() && ManagedProcess.isListening(layout.postgresPort()),
             "localhost:" + layout.postgresPort() + "/" + StackLayout.DATABASE));
     rows.add(
         row(

@@ -44,6 +44,11 @@ public record StackLayout(
     return dir.resolve("secrets");
   }
 
+  /** The password of the local PostgreSQL's superuser {@code postgres}. */
+  public Path superuserPasswordFile() {
+    return secrets().resolve("pg-superuser-password");
+  }
+
   public Path writerPasswordFile() {
     return secrets().resolve("pg-writer-password");
   }

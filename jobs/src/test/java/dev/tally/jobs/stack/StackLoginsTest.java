@@ -40,7 +40,7 @@ class StackLoginsTest {
     Path file = tmp.resolve("secrets/pg-auditor-password");
     try (Connection c = db.admin();
         Statement s = c.createStatement()) {
-      LocalStack.ensureLogin(s, "tally_audit", "tally_auditor", file);
+      LocalPostgres.ensureLogin(s, "tally_audit", "tally_auditor", file);
     }
     assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file.getParent())))
         .isEqualTo("rwx------");
