@@ -24,7 +24,7 @@ import picocli.CommandLine.Option;
       "once, the audit is clean, and no prepared or open Kafka transaction is left. Exit 1 on any",
       "difference. Faults: taskmanager-kill, jobmanager-kill, kafka-restart, postgres-restart,",
       "checkpoint-failure, crash-after-prepare, upgrade-in-place, upgrade-blue-green,",
-      "upgrade-blue-green-abort, backfill, all."
+      "upgrade-blue-green-abort, backfill, hostile-input, writer-revoked, all."
     })
 public final class DrillCommand implements Callable<Integer> {
   @Mixin StackOptions stackOptions;
