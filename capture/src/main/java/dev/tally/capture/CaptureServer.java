@@ -1,0 +1,58 @@
+package dev.tally.capture;
+
+import java.time.Clock;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+
+/**
+ * The capture endpoint: Jetty 12's core handlers (no servlet layer), answering asynchronously — a
+ * request holds no thread while its events wait for Kafka's acknowledgement.
+ */
+public final class CaptureServer implements AutoCloseable {
+  private final Server server;
+  private final ServerConnector connector;
+  private final CaptureMetrics metrics = new CaptureMetrics();
+
+  private CaptureServer(String host, int port, TokenMap tokens, EventSink sink, Clock clock) {
+    QueuedThreadPool threads = new QueuedThreadPool(64, 4);
+    threads.setName("capture");
+    server = new Server(threads);
+    connector = new ServerConnector(server);
+    connector.setHost(host);
+    connector.setPort(port);
+    server.addConnector(connector);
+    server.setHandler(new CaptureHandler(tokens, sink, metrics, clock));
+    server.setStopTimeout(10_000); // in-flight requests get their answer before the stop
+  }
+
+  /** Starts serving on {@code host:port} (port 0: any free one). */
+  public static CaptureServer start(String host, int port, TokenMap tokens, EventSink sink)
+      throws Exception {
+    return start(host, port, tokens, sink, Clock.systemUTC());
+  }
+
+  static CaptureServer start(String host, int port, TokenMap tokens, EventSink sink, Clock clock)
+      throws Exception {
+    CaptureServer s = new CaptureServer(host, port, tokens, sink, clock);
+    s.server.start();
+    return s;
+  }
+
+  public int port() {
+    return connector.getLocalPort();
+  }
+
+  public CaptureMetrics metrics() {
+    return metrics;
+  }
+
+  public void join() throws InterruptedException {
+    server.join();
+  }
+
+  @Override
+  public void close() throws Exception {
+    server.stop();
+  }
+}
