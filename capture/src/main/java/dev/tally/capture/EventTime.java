@@ -86,6 +86,10 @@ final class EventTime {
     if (t.length() > 10 && t.charAt(10) == ' ') {
       t = t.substring(0, 10) + 'T' + t.substring(11);
     }
+    if (!t.matches("\\d{4}-\\d\\d-\\d\\d[Tt]\\d\\d:\\d\\d:\\d\\d.*")) {
+      return null; // seconds are required (SEMANTICS.md §1): such a text goes on for the job to
+      // judge
+    }
     try {
       return OffsetDateTime.parse(t, DateTimeFormatter.ISO_OFFSET_DATE_TIME).toInstant();
     } catch (DateTimeParseException e) {

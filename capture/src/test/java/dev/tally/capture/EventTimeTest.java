@@ -59,5 +59,6 @@ class EventTimeTest {
     assertThat(EventTime.parse("1796212800")).isEqualTo(NOW);
     assertThat(EventTime.parse("1796212800000")).isEqualTo(NOW);
     assertThat(EventTime.parse("not a time")).isNull();
+    assertThat(EventTime.parse("2026-12-02T12:00Z")).as("no seconds: invalid by contract").isNull();
   }
 }

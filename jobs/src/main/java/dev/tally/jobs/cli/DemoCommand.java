@@ -1,10 +1,12 @@
 package dev.tally.jobs.cli;
 
 import dev.tally.jobs.audit.Audit;
+import dev.tally.jobs.demo.CaptureTraffic;
 import dev.tally.jobs.demo.Dashboard;
 import dev.tally.jobs.demo.JobSubmission;
 import dev.tally.jobs.demo.Topics;
 import dev.tally.jobs.demo.TrafficProducer;
+import dev.tally.jobs.demo.TrafficSink;
 import dev.tally.jobs.stack.LocalStack;
 import dev.tally.jobs.stack.StackLayout;
 import dev.tally.jobs.traffic.GeneratedEvent;
@@ -46,6 +48,21 @@ public final class DemoCommand implements Callable<Integer> {
       defaultValue = "200",
       description = "events per second without --events (default ${DEFAULT-VALUE})")
   double rate;
+
+  /** How the demo traffic reaches events_raw. */
+  enum Via {
+    kafka,
+    capture
+  }
+
+  @Option(
+      names = "--via",
+      paramLabel = "PATH",
+      defaultValue = "kafka",
+      description =
+          "kafka: straight into events_raw; capture: through the PostHog-compatible capture"
+              + " endpoint, as an SDK sends (default ${DEFAULT-VALUE})")
+  Via via;
 
   @Option(names = "--keep", description = "leave the stack and the job running at the end")
   boolean keep;
@@ -143,16 +160,26 @@ public final class DemoCommand implements Callable<Integer> {
     long valid;
     long duplicates;
     long invalid;
-    try (TrafficProducer producer = new TrafficProducer(layout.kafkaBootstrap())) {
-      out.printf("producing %,d events to %s …%n", events, Topics.RAW);
+    try (TrafficSink producer = traffic(layout)) {
+      out.printf(
+          "producing %,d events to %s%s …%n",
+          events, Topics.RAW, via == Via.capture ? " through " + layout.captureUrl() : "");
       producer.sendAll(generator, events, 0, stop, out);
       valid = producer.sent(GeneratedEvent.Kind.VALID);
       duplicates = producer.sent(GeneratedEvent.Kind.DUPLICATE);
       invalid = producer.sent(GeneratedEvent.Kind.INVALID);
+      if (producer instanceof CaptureTraffic c) {
+        out.printf(
+            "  through capture: %,d records that are not events (junk bytes) cannot go over HTTP"
+                + " and were not sent; %,d requests sent again after a 503%n",
+            c.notSendable(), c.retries());
+      }
     }
+    events = valid + duplicates + invalid; // what went in: the expectation covers exactly that
     out.printf(
         "sent %,d events: %,d valid, %,d retries (duplicates), %,d invalid%n",
         events, valid, duplicates, invalid);
+
     long deadline = System.nanoTime() + timeout.toNanos();
     Dashboard.Ledger ledger;
     try (Connection c = stack.admin()) {
@@ -210,12 +237,18 @@ public final class DemoCommand implements Callable<Integer> {
     return matches && audit.ok() ? 0 : 1;
   }
 
+  private TrafficSink traffic(StackLayout layout) {
+    return via == Via.capture
+        ? new CaptureTraffic(layout.captureUrl())
+        : new TrafficProducer(layout.kafkaBootstrap());
+  }
+
   private int runLive(LocalStack stack, StackLayout layout, AtomicBoolean stop) throws Exception {
     TrafficGenerator generator = new TrafficGenerator(System.nanoTime(), Instant.now(), rate, 500);
     Thread producerThread =
         new Thread(
             () -> {
-              try (TrafficProducer producer = new TrafficProducer(layout.kafkaBootstrap())) {
+              try (TrafficSink producer = traffic(layout)) {
                 producer.sendAll(generator, -1, rate, stop, null);
               }
             },

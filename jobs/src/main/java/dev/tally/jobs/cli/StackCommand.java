@@ -29,12 +29,32 @@ public final class StackCommand implements Runnable {
   static final class Up implements Callable<Integer> {
     @Mixin StackOptions options;
 
+    @picocli.CommandLine.Option(
+        names = "--capture-token",
+        paramLabel = "TOKEN=PROJECT",
+        description =
+            "map a PostHog project token to a Tally project at the capture endpoint (repeatable;"
+                + " kept in the stack's capture/tokens.properties). phc_local_<project> maps to"
+                + " <project> without this.")
+    java.util.Map<String, String> captureTokens = new java.util.LinkedHashMap<>();
+
     @Override
     public Integer call() throws Exception {
+      StackLayout saved = StackLayout.load(options.stackDir());
       StackLayout layout = options.layoutForUp();
+      LocalStack stack = new LocalStack(layout, StackOptions.home(), System.out);
+      if (saved != null && stack.isUp()) {
+        layout = saved;
+        stack = new LocalStack(saved, StackOptions.home(), System.out);
+      }
+      try {
+        stack.addCaptureTokens(CaptureCommand.checkedMappings(captureTokens));
+      } catch (IllegalArgumentException e) {
+        throw new UserFacingErrors.UsageError(e.getMessage());
+      }
       System.out.println("starting the local stack in " + layout.dir() + " …");
       try {
-        new LocalStack(layout, StackOptions.home(), System.out).up();
+        stack.up();
       } catch (LocalStack.PortTakenException e) {
         throw new UserFacingErrors.UsageError(e.getMessage());
       }
@@ -125,12 +145,17 @@ public final class StackCommand implements Runnable {
 
     static boolean print(LocalStack stack) {
       boolean allUp = true;
-      for (String[] row : stack.status()) {
+      List<String[]> rows = stack.status();
+      for (String[] row : rows) {
         System.out.printf("  %-20s %-5s %s%n", row[0], row[1], row[2]);
         allUp &= "up".equals(row[1]);
       }
       StackLayout l = stack.layout();
       System.out.println();
+      // endpoint lines that scripts read (DESIGN.md §3): "<name>  <url>", from the first column
+      if (rows.stream().anyMatch(r -> "capture".equals(r[0]) && "up".equals(r[1]))) {
+        System.out.println("capture  " + l.captureUrl());
+      }
       System.out.println("  web UI:   " + l.flinkRestUrl());
       System.out.println(
           "  analyst:  PGPASSWORD=\"$(cat "

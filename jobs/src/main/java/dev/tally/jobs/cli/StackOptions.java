@@ -42,6 +42,13 @@ final class StackOptions {
       defaultValue = "" + StackLayout.DEFAULT_FLINK_RPC_PORT)
   int flinkRpcPort;
 
+  @Option(
+      names = "--capture-port",
+      paramLabel = "PORT",
+      description = "PostHog-compatible capture endpoint port (default ${DEFAULT-VALUE})",
+      defaultValue = "" + StackLayout.DEFAULT_CAPTURE_PORT)
+  int capturePort;
+
   static Path home() {
     return Path.of(System.getProperty("tally.home", ".")).toAbsolutePath().normalize();
   }
@@ -53,7 +60,7 @@ final class StackOptions {
   /** The layout to bring up: saved ports win only when the caller gave none. */
   StackLayout layoutForUp() {
     return new StackLayout(
-        stackDir(), kafkaPort, kafkaPort + 1, postgresPort, flinkPort, flinkRpcPort);
+        stackDir(), kafkaPort, kafkaPort + 1, postgresPort, flinkPort, flinkRpcPort, capturePort);
   }
 
   /** The layout of an existing stack, or a usage error naming the folder. */

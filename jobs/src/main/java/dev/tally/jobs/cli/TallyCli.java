@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
       StackCommand.class,
       GenerateCommand.class,
       ProduceCommand.class,
+      CaptureCommand.class,
       AuditCommand.class,
       DrillCommand.class,
       BenchCommand.class,

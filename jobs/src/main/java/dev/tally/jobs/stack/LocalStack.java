@@ -1,5 +1,6 @@
 package dev.tally.jobs.stack;
 
+import java.io.File;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.URI;
@@ -48,6 +49,7 @@ public final class LocalStack {
   private final PrintStream out;
   private final ManagedProcess kafka;
   private final ManagedProcess jobManager;
+  private final ManagedProcess capture;
   private final LocalPostgres postgres;
 
   /** Resource ids of the TaskManagers: also their process names, log files and REST ids. */
@@ -62,6 +64,7 @@ public final class LocalStack {
     this.postgres = new LocalPostgres(layout);
     this.kafka = new ManagedProcess(layout, "kafka");
     this.jobManager = new ManagedProcess(layout, "flink-jobmanager");
+    this.capture = new ManagedProcess(layout, "capture");
     this.taskManagers =
         TASK_MANAGERS.stream().map(name -> new ManagedProcess(layout, name)).toList();
   }
@@ -81,7 +84,8 @@ public final class LocalStack {
     return kafka.isRunning(layout)
         && jobManager.isRunning(layout)
         && taskManagersRunning()
-        && postgres.isRunning();
+        && postgres.isRunning()
+        && capture.isRunning(layout);
   }
 
   /** Starts the parts that are not running; parts this stack already runs are kept. */
@@ -93,6 +97,7 @@ public final class LocalStack {
     boolean postgresUp = postgres.isRunning();
     boolean kafkaUp = kafka.isRunning(layout);
     boolean flinkUp = jobManager.isRunning(layout) && taskManagersRunning();
+    boolean captureUp = capture.isRunning(layout);
     if (!flinkUp) {
       // a half-running Flink cluster is restarted whole
       for (ManagedProcess taskManager : taskManagers) {
@@ -112,6 +117,9 @@ public final class LocalStack {
       ports.put(layout.flinkRestPort(), "Flink web UI/REST (--flink-port)");
       ports.put(layout.flinkRpcPort(), "Flink RPC (--flink-rpc-port)");
     }
+    if (!captureUp) {
+      ports.put(layout.capturePort(), "the capture endpoint (--capture-port)");
+    }
     checkPortsFree(ports);
     Files.createDirectories(layout.logs());
     layout.save();
@@ -128,6 +136,11 @@ public final class LocalStack {
       startFlink();
     }
     out.printf("  flink      up, web UI %s%n", layout.flinkRestUrl());
+    if (!captureUp) {
+      dev.tally.jobs.demo.Topics.ensure(layout.kafkaBootstrap(), 2);
+      startCapture();
+    }
+    out.printf("  capture    up on %s (PostHog SDKs: api_host)%n", layout.captureUrl());
     out.printf(
         "stack up in %.1f s (data and logs in %s)%n", (System.nanoTime() - t0) / 1e9, layout.dir());
   }
@@ -167,6 +180,93 @@ public final class LocalStack {
   /** The superuser, with its password from the secrets folder. */
   public Connection admin() throws SQLException {
     return postgres.admin();
+  }
+
+  // ------------------------------------------------------------------ capture
+
+  /**
+   * The PostHog-compatible capture endpoint in its own JVM (its jar and classpath, nothing of
+   * Flink): local tokens {@code phc_local_<project>} on, plus the stack's token file.
+   */
+  private void startCapture() throws Exception {
+    Path tokens = layout.captureTokenFile();
+    Files.createDirectories(tokens.getParent());
+    if (!Files.exists(tokens)) {
+      Files.writeString(
+          tokens,
+          "# TOKEN=PROJECT lines for the capture endpoint (read again when this file changes);\n"
+              + "# phc_local_<project> maps to <project> unless a line here says otherwise.\n");
+    }
+    Path log4j = layout.dir().resolve("capture/log4j2.properties");
+    Files.writeString(
+        log4j,
+        "rootLogger.level = WARN\nrootLogger.appenderRef.f.ref = f\nappender.f.type = File\n"
+            + "appender.f.name = f\nappender.f.fileName = "
+            + layout.logs().resolve("capture.log")
+            + "\nappender.f.layout.type = PatternLayout\n"
+            + "appender.f.layout.pattern = %d %-5p %c{1} - %m%n\n"
+            + "logger.c.name = dev.tally.capture\nlogger.c.level = INFO\n");
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                java(),
+                "-Xmx256m",
+                "-XX:+UseSerialGC",
+                ManagedProcess.marker(layout),
+                "-Dlog4j2.configurationFile=" + log4j,
+                "-cp",
+                captureJar() + File.pathSeparator + classpath("capture"),
+                "dev.tally.capture.CaptureMain",
+                "--host",
+                "localhost",
+                "--port",
+                Integer.toString(layout.capturePort()),
+                "--bootstrap-servers",
+                layout.kafkaBootstrap(),
+                "--topic",
+                "events_raw",
+                "--token-file",
+                tokens.toString(),
+                "--local-tokens"));
+    capture.start(command, Map.of(), layout.dir());
+    waitFor(
+        "the capture endpoint", capture, () -> restGetAt(layout.captureUrl(), "/_health") != null);
+  }
+
+  private String captureJar() throws IOException {
+    try (var files = Files.list(home.resolve("capture/target"))) {
+      return files
+          .filter(f -> f.getFileName().toString().matches("tally-capture-.*\\.jar"))
+          .filter(f -> !f.getFileName().toString().contains("-tests"))
+          .findFirst()
+          .orElseThrow(
+              () -> new IOException("missing capture/target/tally-capture-*.jar: build first"))
+          .toString();
+    } catch (java.nio.file.NoSuchFileException e) {
+      throw new IOException("missing capture/target: build first (./mvnw -DskipTests package)");
+    }
+  }
+
+  /**
+   * Adds {@code TOKEN=PROJECT} mappings to the capture endpoint's token file (the running endpoint
+   * reads it again within a second). A token already mapped is remapped.
+   */
+  public void addCaptureTokens(Map<String, String> mappings) throws IOException {
+    if (mappings.isEmpty()) {
+      return;
+    }
+    Path file = layout.captureTokenFile();
+    Files.createDirectories(file.getParent());
+    java.util.Properties p = new java.util.Properties();
+    if (Files.exists(file)) {
+      try (var r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+        p.load(r);
+      }
+    }
+    mappings.forEach(p::setProperty);
+    try (var w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
+      p.store(w, "TOKEN=PROJECT for the capture endpoint (./tally stack up --capture-token)");
+    }
   }
 
   // ------------------------------------------------------------------ Kafka
@@ -466,13 +566,17 @@ public final class LocalStack {
   }
 
   String restGet(String path) {
+    return restGetAt(layout.flinkRestUrl(), path);
+  }
+
+  private static String restGetAt(String base, String path) {
     try {
       HttpResponse<String> r =
           HttpClient.newBuilder()
               .connectTimeout(Duration.ofSeconds(2))
               .build()
               .send(
-                  HttpRequest.newBuilder(URI.create(layout.flinkRestUrl() + path))
+                  HttpRequest.newBuilder(URI.create(base + path))
                       .timeout(Duration.ofSeconds(3))
                       .build(),
                   HttpResponse.BodyHandlers.ofString());
@@ -608,6 +712,9 @@ public final class LocalStack {
   /** Stops everything this stack started. Returns what was stopped. */
   public List<String> down() throws Exception {
     List<String> stopped = new ArrayList<>();
+    if (capture.stop(layout, Duration.ofSeconds(15))) {
+      stopped.add("capture"); // first: it answers in-flight requests, then stops taking more
+    }
     for (ManagedProcess taskManager : taskManagers) {
       if (taskManager.stop(layout, Duration.ofSeconds(20))) {
         stopped.add(taskManager.name());
@@ -647,6 +754,11 @@ public final class LocalStack {
     for (ManagedProcess taskManager : taskManagers) {
       rows.add(row(taskManager.name(), taskManager.isRunning(layout), "slots: 4"));
     }
+    rows.add(
+        row(
+            "capture",
+            capture.isRunning(layout) && restGetAt(layout.captureUrl(), "/_health") != null,
+            layout.captureUrl()));
     return rows;
   }
 

@@ -19,13 +19,15 @@ public record StackLayout(
     int kafkaControllerPort,
     int postgresPort,
     int flinkRestPort,
-    int flinkRpcPort) {
+    int flinkRpcPort,
+    int capturePort) {
 
   public static final int DEFAULT_KAFKA_PORT = 19092;
   public static final int DEFAULT_KAFKA_CONTROLLER_PORT = 19093;
   public static final int DEFAULT_POSTGRES_PORT = 15432;
   public static final int DEFAULT_FLINK_REST_PORT = 8081;
   public static final int DEFAULT_FLINK_RPC_PORT = 16123;
+  public static final int DEFAULT_CAPTURE_PORT = 18000;
 
   public static final String DATABASE = "tally";
   public static final String WRITER_USER = "tally_job";
@@ -73,6 +75,15 @@ public record StackLayout(
     return "jdbc:postgresql://localhost:" + postgresPort + "/postgres";
   }
 
+  public String captureUrl() {
+    return "http://localhost:" + capturePort;
+  }
+
+  /** The capture endpoint's token file ({@code TOKEN=PROJECT}; read again when it changes). */
+  public Path captureTokenFile() {
+    return dir.resolve("capture/tokens.properties");
+  }
+
   public String flinkRestUrl() {
     return "http://localhost:" + flinkRestPort;
   }
@@ -88,6 +99,7 @@ public record StackLayout(
     p.setProperty("postgres.port", Integer.toString(postgresPort));
     p.setProperty("flink.rest.port", Integer.toString(flinkRestPort));
     p.setProperty("flink.rpc.port", Integer.toString(flinkRpcPort));
+    p.setProperty("capture.port", Integer.toString(capturePort));
     Files.createDirectories(dir);
     try (Writer w = Files.newBufferedWriter(stateFile(dir), StandardCharsets.UTF_8)) {
       p.store(w, "ports of the local Tally stack (written by ./tally stack up)");
@@ -110,6 +122,8 @@ public record StackLayout(
         Integer.parseInt(p.getProperty("kafka.controller.port")),
         Integer.parseInt(p.getProperty("postgres.port")),
         Integer.parseInt(p.getProperty("flink.rest.port")),
-        Integer.parseInt(p.getProperty("flink.rpc.port")));
+        Integer.parseInt(p.getProperty("flink.rpc.port")),
+        // a stack saved before the capture endpoint existed gets the default port
+        Integer.parseInt(p.getProperty("capture.port", Integer.toString(DEFAULT_CAPTURE_PORT))));
   }
 }

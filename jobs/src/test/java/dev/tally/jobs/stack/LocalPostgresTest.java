@@ -38,7 +38,7 @@ class LocalPostgresTest {
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
     }
-    return new StackLayout(dir, 0, 0, port, 0, 0);
+    return new StackLayout(dir, 0, 0, port, 0, 0, 0);
   }
 
   @Test

@@ -1,0 +1,142 @@
+package dev.tally.jobs.cli;
+
+import dev.tally.capture.CaptureServer;
+import dev.tally.capture.KafkaEventSink;
+import dev.tally.capture.TokenMap;
+import dev.tally.jobs.demo.Topics;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.regex.Pattern;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(
+    name = "capture",
+    mixinStandardHelpOptions = true,
+    description = {
+      "Run the PostHog-compatible capture endpoint in the foreground (the local stack runs one",
+      "already: './tally stack status' prints its address). PostHog SDKs send to it as to",
+      "PostHog (api_host); a request is answered 200 only once Kafka has every event of it,",
+      "503 when Kafka cannot take them (the SDK sends again). See docs/capture.md."
+    })
+public final class CaptureCommand implements Callable<Integer> {
+  private static final Pattern PROJECT = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]{0,63}");
+
+  @Mixin StackOptions stackOptions;
+
+  @Option(
+      names = "--listen",
+      paramLabel = "PORT",
+      defaultValue = "8000",
+      description = "port to listen on (default ${DEFAULT-VALUE})")
+  int port;
+
+  @Option(
+      names = "--host",
+      paramLabel = "ADDRESS",
+      defaultValue = "localhost",
+      description = "address to listen on (default ${DEFAULT-VALUE}; 0.0.0.0 for all)")
+  String host;
+
+  @Option(
+      names = "--bootstrap-servers",
+      paramLabel = "HOSTS",
+      description = "Kafka (default: the local stack's, with phc_local_<project> tokens on)")
+  String bootstrapServers;
+
+  @Option(
+      names = "--topic",
+      defaultValue = Topics.RAW,
+      paramLabel = "T",
+      description = "raw topic (default ${DEFAULT-VALUE})")
+  String topic;
+
+  @Option(
+      names = "--token-file",
+      paramLabel = "FILE",
+      description = "TOKEN=PROJECT lines (read again when the file changes)")
+  Path tokenFile;
+
+  @Option(
+      names = "--token",
+      paramLabel = "TOKEN=PROJECT",
+      description = "a token mapping (repeatable)")
+  Map<String, String> tokens = new LinkedHashMap<>();
+
+  @Option(
+      names = "--local-tokens",
+      description = "map phc_local_<project> to <project> (on by default against the local stack)")
+  boolean localTokens;
+
+  @Override
+  public Integer call() throws Exception {
+    if (tokenFile != null && !Files.isReadable(tokenFile)) {
+      throw new UserFacingErrors.UsageError("cannot read the token file " + tokenFile);
+    }
+    boolean local = bootstrapServers == null;
+    String bootstrap = local ? stackOptions.existingLayout().kafkaBootstrap() : bootstrapServers;
+    TokenMap map;
+    try {
+      map = new TokenMap(tokenFile, checkedMappings(tokens), localTokens || local);
+    } catch (IllegalArgumentException e) {
+      throw new UserFacingErrors.UsageError(e.getMessage());
+    }
+    if (local) {
+      Topics.ensure(bootstrap, 2);
+    }
+    KafkaEventSink sink = new KafkaEventSink(bootstrap, topic);
+    CaptureServer server;
+    try {
+      server = CaptureServer.start(host, port, map, sink);
+    } catch (java.io.IOException e) {
+      sink.close();
+      throw new UserFacingErrors.UsageError(
+          "cannot listen on " + host + ":" + port + " (" + e.getMessage() + "); choose --listen");
+    }
+    CountDownLatch stopped = new CountDownLatch(1);
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  try {
+                    server.close(); // in-flight requests get their answer first
+                  } catch (Exception ignored) {
+                    // stopping anyway
+                  }
+                  sink.close();
+                  stopped.countDown();
+                }));
+    System.out.println("capture  http://" + host + ":" + server.port());
+    System.out.println(
+        "  topic "
+            + topic
+            + " on "
+            + bootstrap
+            + (local || localTokens ? "; phc_local_<project> tokens on" : ""));
+    System.out.println("  Ctrl-C stops it");
+    server.join();
+    stopped.await();
+    return 0;
+  }
+
+  /** Mappings with valid project names, or IllegalArgumentException naming the bad one. */
+  static Map<String, String> checkedMappings(Map<String, String> m) {
+    for (Map.Entry<String, String> e : m.entrySet()) {
+      if (e.getKey().isBlank() || !PROJECT.matcher(e.getValue()).matches()) {
+        throw new IllegalArgumentException(
+            "--capture-token/--token takes TOKEN=PROJECT with a project name"
+                + " ([A-Za-z0-9][A-Za-z0-9_-]{0,63}); got '"
+                + e.getKey()
+                + "="
+                + e.getValue()
+                + "'");
+      }
+    }
+    return m;
+  }
+}
