@@ -12,7 +12,18 @@ import java.util.Map;
 public final class CaptureMain {
   private CaptureMain() {}
 
-  public static void main(String[] args) throws Exception {
+  /** What the arguments ask for. */
+  public record Settings(
+      String host,
+      int port,
+      String bootstrapServers,
+      String topic,
+      Path tokenFile,
+      Map<String, String> tokens,
+      boolean localTokens) {}
+
+  /** The settings of the arguments, or IllegalArgumentException saying what is wrong. */
+  public static Settings parse(String... args) {
     String host = "0.0.0.0";
     int port = 8000;
     String bootstrap = null;
@@ -22,9 +33,18 @@ public final class CaptureMain {
     Map<String, String> fixed = new LinkedHashMap<>();
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
+      if (a.startsWith("--") && !"--local-tokens".equals(a) && i + 1 >= args.length) {
+        throw new IllegalArgumentException(a + " needs a value");
+      }
       switch (a) {
         case "--host" -> host = args[++i];
-        case "--port" -> port = Integer.parseInt(args[++i]);
+        case "--port" -> {
+          try {
+            port = Integer.parseInt(args[++i]);
+          } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("--port takes a number, got " + args[i]);
+          }
+        }
         case "--bootstrap-servers" -> bootstrap = args[++i];
         case "--topic" -> topic = args[++i];
         case "--token-file" -> tokenFile = Path.of(args[++i]);
@@ -32,42 +52,45 @@ public final class CaptureMain {
         case "--token" -> {
           String[] kv = args[++i].split("=", 2);
           if (kv.length != 2) {
-            fail("--token takes TOKEN=PROJECT, got " + args[i]);
+            throw new IllegalArgumentException("--token takes TOKEN=PROJECT, got " + args[i]);
           }
           fixed.put(kv[0], kv[1]);
         }
-        default -> fail("unknown argument " + a);
+        default -> throw new IllegalArgumentException("unknown argument " + a);
       }
     }
     if (bootstrap == null) {
-      fail("--bootstrap-servers is required");
+      throw new IllegalArgumentException("--bootstrap-servers is required");
     }
+    return new Settings(host, port, bootstrap, topic, tokenFile, fixed, local);
+  }
+
+  public static void main(String[] args) throws Exception {
+    Settings s;
     TokenMap tokens;
     try {
-      tokens = new TokenMap(tokenFile, fixed, local);
+      s = parse(args);
+      tokens = new TokenMap(s.tokenFile(), s.tokens(), s.localTokens());
     } catch (java.io.IOException | IllegalArgumentException e) {
-      fail("cannot read the token mappings: " + e.getMessage());
+      System.err.println("capture: " + e.getMessage());
+      System.exit(2);
       return;
     }
-    KafkaEventSink sink = new KafkaEventSink(bootstrap, topic);
-    CaptureServer server = CaptureServer.start(host, port, tokens, sink);
+    KafkaEventSink sink = new KafkaEventSink(s.bootstrapServers(), s.topic());
+    CaptureServer server = CaptureServer.start(s.host(), s.port(), tokens, sink);
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(
                 () -> {
                   try {
-                    server.close();
+                    server.close(); // in-flight requests get their answer first
                   } catch (Exception ignored) {
                     // stopping anyway
                   }
                   sink.close();
                 }));
-    System.out.println("capture listening on " + host + ":" + server.port() + ", topic " + topic);
+    System.out.println(
+        "capture listening on " + s.host() + ":" + server.port() + ", topic " + s.topic());
     server.join();
-  }
-
-  private static void fail(String message) {
-    System.err.println("capture: " + message);
-    System.exit(2);
   }
 }

@@ -157,6 +157,69 @@ class K8sManifestsTest {
         .anySatisfy(p -> assertThat(p).contains("spec.job.parallelism: expected integer"));
   }
 
+  /**
+   * The capture Deployment runs what its arguments say (parsed by the process's own parser), on the
+   * port its probes, Service and container declare, with its token file where the ConfigMap is
+   * mounted and in a form the endpoint reads.
+   */
+  @Test
+  void shouldDeployTheCaptureEndpointAsItsOwnArgumentsProbesAndServiceSay() throws Exception {
+    List<JsonNode> docs = documents(K8S.resolve("capture/tally-capture.yaml"));
+    JsonNode deployment = kind(docs, "Deployment");
+    JsonNode service = kind(docs, "Service");
+    JsonNode configMap = kind(docs, "ConfigMap");
+    JsonNode pod = deployment.path("spec").path("template").path("spec");
+    JsonNode container = pod.path("containers").get(0);
+    List<String> args = new ArrayList<>();
+    container.path("args").forEach(a -> args.add(a.asText()));
+    dev.tally.capture.CaptureMain.Settings settings =
+        dev.tally.capture.CaptureMain.parse(args.toArray(String[]::new));
+
+    JsonNode port = container.path("ports").get(0);
+    assertThat(port.path("containerPort").asInt()).isEqualTo(settings.port());
+    assertThat(settings.host()).as("reachable from the Service").isEqualTo("0.0.0.0");
+    for (String probe : List.of("readinessProbe", "livenessProbe")) {
+      assertThat(container.path(probe).path("httpGet").path("port").asText())
+          .isEqualTo(port.path("name").asText());
+      assertThat(container.path(probe).path("httpGet").path("path").asText()).isEqualTo("/_health");
+    }
+    assertThat(service.path("spec").path("ports").get(0).path("targetPort").asText())
+        .isEqualTo(port.path("name").asText());
+    assertThat(service.path("spec").path("selector"))
+        .isEqualTo(deployment.path("spec").path("selector").path("matchLabels"));
+    assertThat(
+            deployment
+                .path("spec")
+                .path("template")
+                .path("metadata")
+                .path("annotations")
+                .path("prometheus.io/path")
+                .asText())
+        .isEqualTo("/_metrics");
+
+    JsonNode mount = container.path("volumeMounts").get(0);
+    assertThat(settings.tokenFile().getParent().toString())
+        .isEqualTo(mount.path("mountPath").asText());
+    JsonNode volume = pod.path("volumes").get(0);
+    assertThat(volume.path("name").asText()).isEqualTo(mount.path("name").asText());
+    assertThat(volume.path("configMap").path("name").asText())
+        .isEqualTo(configMap.path("metadata").path("name").asText());
+    String fileName = settings.tokenFile().getFileName().toString();
+    Path tokens = java.nio.file.Files.createTempFile("tokens", ".properties");
+    java.nio.file.Files.writeString(tokens, configMap.path("data").path(fileName).asText());
+    assertThat(
+            new dev.tally.capture.TokenMap(tokens, java.util.Map.of(), false)
+                .project("phc_replace_me"))
+        .hasValue("acme");
+  }
+
+  private static JsonNode kind(List<JsonNode> docs, String kind) {
+    return docs.stream()
+        .filter(d -> kind.equals(d.path("kind").asText()))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no " + kind));
+  }
+
   private static JsonNode crdSchema(String resource, String version) throws Exception {
     try (InputStream in =
         K8sManifestsTest.class
