@@ -159,7 +159,14 @@ public final class TallyTopology {
             .transform(
                 "pre-aggregate rows",
                 TypeInformation.of(Contribution.class),
-                bundled(settings, Contribution::key, new Bundles.Contributions()))
+                // behind the project shuffle and in front of the count, which cleans windows up
+                // by watermark: it must never see this input as idle (PreAggregate)
+                new PreAggregate<>(
+                    Contribution::key,
+                    new Bundles.Contributions(),
+                    settings.bundleEvents(),
+                    PipelineSettings.MAX_BUNDLE_DELAY_MILLIS,
+                    true))
             .uid(Uids.PRE_AGGREGATE)
             .name("pre-aggregate rows")
             .keyBy(c -> c.key(), Types.STRING)

@@ -53,6 +53,45 @@ class PreAggregateTest {
     h.close();
   }
 
+  /**
+   * A channel marked idle is left out of the downstream watermark while records may still flow on
+   * it; in front of the count (which cleans windows up by watermark) such records arrived after
+   * their windows were gone. The rows' pre-aggregation therefore flushes and never passes IDLE on.
+   */
+  @Test
+  void shouldFlushAndKeepTheCountsInputActiveWhenUpstreamGoesIdle() throws Exception {
+    var h =
+        new OneInputStreamOperatorTestHarness<>(
+            new PreAggregate<>(Contribution::key, new Bundles.Contributions(), 1000, 200, true));
+    h.setProcessingTime(0);
+    h.open();
+    h.processElement(new Contribution(HOT, "p1"), MINUTE + 1);
+    h.processWatermarkStatus(
+        org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus.IDLE);
+    assertThat(rendered(h.extractOutputValues())).as("flushed").containsExactly("hot:1:p1");
+    assertThat(h.getOutput())
+        .as("no IDLE status goes downstream")
+        .noneMatch(
+            o ->
+                o instanceof org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus s
+                    && s.isIdle());
+    h.processWatermarkStatus(
+        org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus.ACTIVE);
+    h.processWatermark(new Watermark(MINUTE + 5));
+    assertThat(h.getOutput()).last().isEqualTo(new Watermark(MINUTE + 5));
+    h.close();
+
+    var plain = harness(1000); // the ledger's bundles (per source subtask) pass idleness on
+    plain.processElement(new Contribution(HOT, "p1"), MINUTE + 1);
+    plain.processWatermarkStatus(
+        org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus.IDLE);
+    assertThat(plain.getOutput())
+        .hasSize(2)
+        .last()
+        .isEqualTo(org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus.IDLE);
+    plain.close();
+  }
+
   @Test
   void shouldHoldNothingInACheckpoint() throws Exception {
     var h = harness(1000);
