@@ -17,13 +17,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.JsonNode;
 import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.ObjectMapper;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.common.Uuid;
 
 /**
  * The local stack of {@code ./tally stack}: a Kafka broker (KRaft, own JVM), PostgreSQL 17
@@ -37,7 +33,6 @@ import org.apache.kafka.common.Uuid;
  */
 public final class LocalStack {
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(90);
 
   /**
    * Prometheus endpoints of the JobManager and TaskManagers (first free port of the range each).
@@ -47,7 +42,7 @@ public final class LocalStack {
   private final StackLayout layout;
   private final Path home;
   private final PrintStream out;
-  private final ManagedProcess kafka;
+  private final LocalKafka kafka;
   private final ManagedProcess jobManager;
   private final ManagedProcess capture;
   private final LocalPostgres postgres;
@@ -62,7 +57,7 @@ public final class LocalStack {
     this.home = home;
     this.out = out;
     this.postgres = new LocalPostgres(layout);
-    this.kafka = new ManagedProcess(layout, "kafka");
+    this.kafka = new LocalKafka(layout, home);
     this.jobManager = new ManagedProcess(layout, "flink-jobmanager");
     this.capture = new ManagedProcess(layout, "capture");
     this.taskManagers =
@@ -81,7 +76,7 @@ public final class LocalStack {
   }
 
   public boolean isUp() {
-    return kafka.isRunning(layout)
+    return kafka.isRunning()
         && jobManager.isRunning(layout)
         && taskManagersRunning()
         && postgres.isRunning()
@@ -95,7 +90,7 @@ public final class LocalStack {
       return;
     }
     boolean postgresUp = postgres.isRunning();
-    boolean kafkaUp = kafka.isRunning(layout);
+    boolean kafkaUp = kafka.isRunning();
     boolean flinkUp = jobManager.isRunning(layout) && taskManagersRunning();
     boolean captureUp = capture.isRunning(layout);
     if (!flinkUp) {
@@ -129,7 +124,7 @@ public final class LocalStack {
     }
     out.printf("  postgres   up on localhost:%d%n", layout.postgresPort());
     if (!kafkaUp) {
-      startKafka();
+      kafka.start();
     }
     out.printf("  kafka      up on %s%n", layout.kafkaBootstrap());
     if (!flinkUp) {
@@ -266,93 +261,6 @@ public final class LocalStack {
     mappings.forEach(p::setProperty);
     try (var w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
       p.store(w, "TOKEN=PROJECT for the capture endpoint (./tally stack up --capture-token)");
-    }
-  }
-
-  // ------------------------------------------------------------------ Kafka
-
-  private void startKafka() throws Exception {
-    Path config = layout.dir().resolve("kafka/server.properties");
-    Path logDir = layout.dir().resolve("kafka/data");
-    Files.createDirectories(logDir);
-    Properties p = new Properties();
-    p.setProperty("process.roles", "broker,controller");
-    p.setProperty("node.id", "1");
-    p.setProperty(
-        "controller.quorum.bootstrap.servers", "localhost:" + layout.kafkaControllerPort());
-    p.setProperty(
-        "listeners",
-        "PLAINTEXT://localhost:"
-            + layout.kafkaPort()
-            + ",CONTROLLER://localhost:"
-            + layout.kafkaControllerPort());
-    p.setProperty("advertised.listeners", "PLAINTEXT://localhost:" + layout.kafkaPort());
-    p.setProperty("controller.listener.names", "CONTROLLER");
-    p.setProperty("listener.security.protocol.map", "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT");
-    p.setProperty("log.dirs", logDir.toString());
-    p.setProperty("num.partitions", "2");
-    p.setProperty("offsets.topic.replication.factor", "1");
-    p.setProperty("transaction.state.log.replication.factor", "1");
-    p.setProperty("transaction.state.log.min.isr", "1");
-    p.setProperty("group.initial.rebalance.delay.ms", "0");
-    p.setProperty("log.retention.hours", "168");
-    try (var w = Files.newBufferedWriter(config, StandardCharsets.UTF_8)) {
-      p.store(w, "Kafka broker of the local Tally stack");
-    }
-    Path log4j = layout.dir().resolve("kafka/log4j2.properties");
-    Files.writeString(
-        log4j,
-        "rootLogger.level = INFO\nrootLogger.appenderRef.f.ref = f\nappender.f.type = File\nappender.f.name = f\n"
-            + "appender.f.fileName = "
-            + layout.logs().resolve("kafka.log")
-            + "\nappender.f.layout.type = PatternLayout\n"
-            + "appender.f.layout.pattern = %d %-5p %c{1} - %m%n\n");
-    List<String> base =
-        new ArrayList<>(List.of(java(), "-Xmx512m", "-Xms256m", ManagedProcess.marker(layout)));
-    base.add("-Dlog4j2.configurationFile=" + log4j);
-    base.add("-cp");
-    base.add(classpath("stack/kafka-broker"));
-
-    if (!Files.exists(logDir.resolve("meta.properties"))) {
-      List<String> format = new ArrayList<>(base);
-      format.addAll(
-          List.of(
-              "kafka.tools.StorageTool",
-              "format",
-              "--standalone",
-              "-t",
-              Uuid.randomUuid().toString(),
-              "-c",
-              config.toString()));
-      Process f =
-          new ProcessBuilder(format)
-              .redirectErrorStream(true)
-              .redirectOutput(
-                  ProcessBuilder.Redirect.appendTo(layout.logs().resolve("kafka.out").toFile()))
-              .start();
-      if (!f.waitFor(60, TimeUnit.SECONDS) || f.exitValue() != 0) {
-        throw new IOException(
-            "formatting Kafka storage failed; see " + layout.logs().resolve("kafka.out"));
-      }
-    }
-    List<String> server = new ArrayList<>(base);
-    server.addAll(List.of("kafka.Kafka", config.toString()));
-    kafka.start(server, Map.of(), layout.dir());
-    waitFor("Kafka", kafka, () -> kafkaReady());
-  }
-
-  private boolean kafkaReady() {
-    if (!ManagedProcess.isListening(layout.kafkaPort())) {
-      return false;
-    }
-    Properties p = new Properties();
-    p.setProperty(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, layout.kafkaBootstrap());
-    p.setProperty(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "3000");
-    p.setProperty(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "3000");
-    try (Admin admin = Admin.create(p)) {
-      return !admin.describeCluster().nodes().get(3, TimeUnit.SECONDS).isEmpty();
-    } catch (Exception e) {
-      return false;
     }
   }
 
@@ -591,39 +499,17 @@ public final class LocalStack {
 
   // ------------------------------------------------------------------ common
 
-  private interface Check {
-    boolean ready() throws Exception;
-  }
-
-  private void waitFor(String what, ManagedProcess process, Check check) throws Exception {
-    long deadline = System.nanoTime() + STARTUP_TIMEOUT.toNanos();
-    while (System.nanoTime() < deadline) {
-      if (!process.isAliveAfterStart()) {
-        throw new IOException(what + " exited during start-up; see " + process.logFile());
-      }
-      if (check.ready()) {
-        return;
-      }
-      ManagedProcess.sleep(500);
-    }
-    throw new IOException(
-        what
-            + " did not become ready within "
-            + STARTUP_TIMEOUT.toSeconds()
-            + " s; see "
-            + layout.logs());
+  private void waitFor(String what, ManagedProcess process, ManagedProcess.Check check)
+      throws Exception {
+    ManagedProcess.waitFor(what, process, check, layout.logs());
   }
 
   private String classpath(String module) throws IOException {
-    Path file = home.resolve(module).resolve("target/classpath.txt");
-    if (!Files.isRegularFile(file)) {
-      throw new IOException("missing " + file + ": build first (./mvnw -DskipTests package)");
-    }
-    return Files.readString(file).strip();
+    return ManagedProcess.classpath(home, module);
   }
 
   private static String java() {
-    return ProcessHandle.current().info().command().orElse("java");
+    return ManagedProcess.java();
   }
 
   // ------------------------------------------------------------------ faults (./tally drill)
@@ -681,9 +567,9 @@ public final class LocalStack {
 
   /** Graceful stop of the Kafka broker, a pause, and a start on the same data. */
   public void restartKafka(Duration down) throws Exception {
-    kafka.stop(layout, Duration.ofSeconds(30));
+    kafka.stop();
     Thread.sleep(down.toMillis());
-    startKafka();
+    kafka.start();
   }
 
   /** Fast shutdown of PostgreSQL, a pause, and a start on the same data. */
@@ -723,7 +609,7 @@ public final class LocalStack {
     if (jobManager.stop(layout, Duration.ofSeconds(20))) {
       stopped.add("flink-jobmanager");
     }
-    if (kafka.stop(layout, Duration.ofSeconds(30))) {
+    if (kafka.stop()) {
       stopped.add("kafka");
     }
     if (postgres.isRunning()) {
@@ -739,7 +625,7 @@ public final class LocalStack {
     rows.add(
         row(
             "kafka",
-            kafka.isRunning(layout) && ManagedProcess.isListening(layout.kafkaPort()),
+            kafka.isRunning() && ManagedProcess.isListening(layout.kafkaPort()),
             layout.kafkaBootstrap()));
     rows.add(
         row(

@@ -158,4 +158,42 @@ final class ManagedProcess {
       throw new IllegalStateException("interrupted", e);
     }
   }
+
+  /** Whether a process is ready to serve (a port answers, an API replies). */
+  interface Check {
+    boolean ready() throws Exception;
+  }
+
+  static final Duration STARTUP_TIMEOUT = Duration.ofSeconds(90);
+
+  /** Waits until {@code check} holds, failing fast when the process exits during start-up. */
+  static void waitFor(String what, ManagedProcess process, Check check, Path logs)
+      throws Exception {
+    long deadline = System.nanoTime() + STARTUP_TIMEOUT.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (!process.isAliveAfterStart()) {
+        throw new IOException(what + " exited during start-up; see " + process.logFile());
+      }
+      if (check.ready()) {
+        return;
+      }
+      sleep(500);
+    }
+    throw new IOException(
+        what + " did not become ready within " + STARTUP_TIMEOUT.toSeconds() + " s; see " + logs);
+  }
+
+  /** A module's Maven-resolved runtime classpath ({@code <module>/target/classpath.txt}). */
+  static String classpath(Path home, String module) throws IOException {
+    Path file = home.resolve(module).resolve("target/classpath.txt");
+    if (!Files.isRegularFile(file)) {
+      throw new IOException("missing " + file + ": build first (./mvnw -DskipTests package)");
+    }
+    return Files.readString(file).strip();
+  }
+
+  /** The java of this JVM, for the stack's own JVMs. */
+  static String java() {
+    return ProcessHandle.current().info().command().orElse("java");
+  }
 }
