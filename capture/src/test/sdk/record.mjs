@@ -57,7 +57,7 @@ function expected(r) {
     const out = { project: token.replace(/^phc_local_/, ''), event: e.event, distinct_id: String(distinct), timestamp: new Date(ts).toISOString() };
     if (e.uuid) out.uuid = e.uuid;
     for (const k of ['$set', '$set_once']) {
-      if (e[k] || props[k]) out[k] = { ...(e[k] || {}), ...(props[k] || {}) };
+      if (e[k] || props[k]) out[k] = { ...(props[k] || {}), ...(e[k] || {}) }; // top-level wins
     }
     return out;
   });

@@ -36,6 +36,18 @@ final class CaptureHandler extends Handler.Abstract {
   /** One raw-topic record at most (PostHog: ~1 MB a Kafka message). */
   static final int MAX_RECORD_BYTES = 1_000_000;
 
+  /**
+   * What a body may decompress to, on every path (the SDKs gzip whole batches to {@code /e/}, so a
+   * 2 MiB wire limit must not cap the JSON at 2 MiB).
+   */
+  static final int MAX_DECODED_BYTES = 20 * 1024 * 1024;
+
+  /**
+   * Events in one request. The SDKs send at most a few hundred; the cap keeps a small body of empty
+   * objects from becoming millions of parsed events.
+   */
+  static final int MAX_EVENTS_PER_REQUEST = 10_000;
+
   static final Set<String> ROUTES =
       Set.of("/e", "/i/v0/e", "/capture", "/track", "/engage", "/batch");
 
@@ -43,12 +55,23 @@ final class CaptureHandler extends Handler.Abstract {
   private final EventSink sink;
   private final CaptureMetrics metrics;
   private final Clock clock;
+  private final java.util.concurrent.Executor answers;
 
-  CaptureHandler(TokenMap tokens, EventSink sink, CaptureMetrics metrics, Clock clock) {
+  /**
+   * @param answers where answers are written once Kafka has acknowledged: not the producer's I/O
+   *     thread, which must not wait on HTTP writes while Kafka is struggling
+   */
+  CaptureHandler(
+      TokenMap tokens,
+      EventSink sink,
+      CaptureMetrics metrics,
+      Clock clock,
+      java.util.concurrent.Executor answers) {
     this.tokens = tokens;
     this.sink = sink;
     this.metrics = metrics;
     this.clock = clock;
+    this.answers = answers;
   }
 
   @Override
@@ -57,7 +80,6 @@ final class CaptureHandler extends Handler.Abstract {
     String route =
         path.length() > 1 && path.endsWith("/") ? path.substring(0, path.length() - 1) : path;
     String method = request.getMethod();
-    cors(request, response);
     if ("/_health".equals(route)) {
       return answer(response, callback, 200, "{\"status\":\"ok\"}");
     }
@@ -70,6 +92,7 @@ final class CaptureHandler extends Handler.Abstract {
     if (!ROUTES.contains(route)) {
       return answer(response, callback, 404, error("no such capture path: " + path));
     }
+    cors(request, response); // only the capture paths are for browsers, not /_metrics
     if ("OPTIONS".equals(method)) {
       return answer(response, callback, 200, "");
     }
@@ -86,15 +109,23 @@ final class CaptureHandler extends Handler.Abstract {
     Content.Source.asByteArrayAsync(request, limit + 1)
         .whenComplete(
             (body, failure) -> {
-              if (failure != null) {
-                refuse(response, callback, 413, "the request is over " + limit + " bytes");
-                return;
+              try {
+                if (failure != null) {
+                  if (tooLarge(failure)) {
+                    refuse(response, callback, 413, "the request is over " + limit + " bytes");
+                  } else {
+                    refuse(response, callback, 400, "the body could not be read");
+                  }
+                  return;
+                }
+                if (body.length > limit) {
+                  refuse(response, callback, 413, "the request is over " + limit + " bytes");
+                  return;
+                }
+                process(request, response, callback, route, method, body, now);
+              } catch (Throwable t) {
+                internalError(response, callback, t);
               }
-              if (body.length > limit) {
-                refuse(response, callback, 413, "the request is over " + limit + " bytes");
-                return;
-              }
-              process(request, response, callback, route, method, body, limit, now);
             });
     return true;
   }
@@ -106,7 +137,6 @@ final class CaptureHandler extends Handler.Abstract {
       String route,
       String method,
       byte[] body,
-      int limit,
       Instant now) {
     Map<String, String> query = query(request);
     List<EventSink.Record> records;
@@ -118,9 +148,17 @@ final class CaptureHandler extends Handler.Abstract {
               request.getHeaders().get(HttpHeader.CONTENT_TYPE),
               request.getHeaders().get(HttpHeader.CONTENT_ENCODING),
               body,
-              limit);
+              MAX_DECODED_BYTES);
       CapturedEvents.Payload payload =
           CapturedEvents.parse(json, "/engage".equals(route)).withQuerySentAt(query.get("_"));
+      if (payload.events().size() > MAX_EVENTS_PER_REQUEST) {
+        refuse(
+            response,
+            callback,
+            413,
+            "more than " + MAX_EVENTS_PER_REQUEST + " events in one request; send smaller batches");
+        return;
+      }
       Optional<String> project = tokens.project(payload.token());
       if (project.isEmpty()) {
         metrics.unknownToken();
@@ -148,29 +186,76 @@ final class CaptureHandler extends Handler.Abstract {
       metrics.unknownToken();
       refuse(response, callback, 401, e.getMessage());
       return;
-    } catch (RuntimeException e) {
-      LOG.warn("capture: cannot process a request", e);
-      refuse(response, callback, 400, "cannot process the payload: " + e.getMessage());
-      return;
     }
     boolean beacon = "1".equals(query.get("beacon"));
-    sink.send(records)
-        .whenComplete(
-            (ok, failure) -> {
-              if (failure == null) {
-                metrics.accepted(records.size());
-                if (beacon) {
-                  answer(response, callback, 204, "");
-                } else {
-                  answer(response, callback, 200, "{\"status\":1}");
-                }
+    java.util.concurrent.CompletableFuture<Void> stored;
+    try {
+      stored = sink.send(records);
+    } catch (RuntimeException e) {
+      stored = java.util.concurrent.CompletableFuture.failedFuture(e);
+    }
+    stored.whenCompleteAsync(
+        (ok, failure) -> {
+          try {
+            if (failure == null) {
+              metrics.accepted(records.size());
+              if (beacon) {
+                answer(response, callback, 204, "");
               } else {
-                Throwable cause = failure.getCause() != null ? failure.getCause() : failure;
-                LOG.warn("capture: answering 503: {}", cause.getMessage());
+                answer(response, callback, 200, "{\"status\":1}");
+              }
+            } else {
+              Throwable cause =
+                  failure instanceof java.util.concurrent.CompletionException
+                          && failure.getCause() != null
+                      ? failure.getCause()
+                      : failure;
+              if (cause instanceof EventSink.Unavailable) {
+                unavailable(cause);
                 refuse(
                     response, callback, 503, "events not stored, send again: Kafka is unavailable");
+              } else {
+                internalError(response, callback, cause);
               }
-            });
+            }
+          } catch (Throwable t) {
+            internalError(response, callback, t);
+          }
+        },
+        answers);
+  }
+
+  private static boolean tooLarge(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof IllegalArgumentException) {
+        return true; // Jetty's "content too large" for asByteArrayAsync's maximum
+      }
+    }
+    return false;
+  }
+
+  private volatile long lastUnavailableLog;
+
+  /** One line a second at most while Kafka is down, not one per request. */
+  private void unavailable(Throwable cause) {
+    long now = System.currentTimeMillis();
+    if (now - lastUnavailableLog > 1000) {
+      lastUnavailableLog = now;
+      LOG.warn("capture: answering 503: {}", cause.getMessage());
+    }
+  }
+
+  /**
+   * A fault of the door itself: answered 500 (the SDKs send again; a 4xx they would drop), never
+   * left unanswered, and the message is not echoed to the client.
+   */
+  private void internalError(Response response, Callback callback, Throwable t) {
+    LOG.error("capture: internal error while answering a request", t);
+    try {
+      refuse(response, callback, 500, "internal error of the capture endpoint; send again");
+    } catch (Throwable again) {
+      callback.failed(again);
+    }
   }
 
   private static Map<String, String> query(Request request) {

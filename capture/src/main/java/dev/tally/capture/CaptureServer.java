@@ -22,7 +22,7 @@ public final class CaptureServer implements AutoCloseable {
     connector.setHost(host);
     connector.setPort(port);
     server.addConnector(connector);
-    server.setHandler(new CaptureHandler(tokens, sink, metrics, clock));
+    server.setHandler(new CaptureHandler(tokens, sink, metrics, clock, threads));
     server.setStopTimeout(10_000); // in-flight requests get their answer before the stop
   }
 

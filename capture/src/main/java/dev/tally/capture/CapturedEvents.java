@@ -142,7 +142,7 @@ final class CapturedEvents {
         e.get("properties") instanceof Map<?, ?> p ? copy(p) : new LinkedHashMap<>();
     for (String key : List.of("$set", "$set_once", "$unset")) {
       if (e.containsKey(key)) {
-        props.putIfAbsent(key, e.get(key));
+        props.put(key, e.get(key)); // the people update's own fields win, as in PostHog
         out.remove(key);
       }
     }
@@ -167,27 +167,33 @@ final class CapturedEvents {
     Object name = event.get("event");
     Object rawProperties = event.get("properties");
     if ((event.containsKey("event") && !(name instanceof String))
-        || (event.containsKey("properties") && !(rawProperties instanceof Map))) {
+        || (event.containsKey("properties") && !(rawProperties instanceof Map))
+        || (event.containsKey("uuid") && !(event.get("uuid") instanceof String))
+        || (event.containsKey("timestamp") && !(event.get("timestamp") instanceof String))) {
       // the Avro form cannot say "not a string": the job dead-letters these bytes as malformed
       return new EventSink.Record(null, Json.write(event).getBytes(StandardCharsets.UTF_8));
     }
     Map<String, Object> properties =
         rawProperties instanceof Map<?, ?> p ? copy(p) : new LinkedHashMap<>();
     // posthog-js sends $set/$set_once of $identify beside the properties; the person rules read
-    // them inside (a key in both: the one inside wins, as it was set more specifically)
+    // them inside (a key in both: the top-level one wins, as in PostHog's ingestion)
     for (String key : List.of("$set", "$set_once")) {
       if (event.get(key) instanceof Map<?, ?> top) {
-        Map<String, Object> merged = copy(top);
-        if (properties.get(key) instanceof Map<?, ?> inner) {
-          merged.putAll(copy(inner));
-        }
+        Map<String, Object> merged =
+            properties.get(key) instanceof Map<?, ?> inner ? copy(inner) : new LinkedHashMap<>();
+        merged.putAll(copy(top));
         properties.put(key, merged);
       }
     }
     String distinctId = distinctId(event, properties);
     String uuid = string(event.get("uuid"));
-    if (uuid == null && !event.containsKey("uuid")) {
-      uuid = contentUuid(token, event).toString();
+    if (uuid == null) {
+      // with its own time, an event's content names it (a retry is the same event); without one,
+      // two identical events are two events, as in PostHog: a random uuid
+      uuid =
+          event.get("timestamp") instanceof String
+              ? contentUuid(token, event).toString()
+              : UUID.randomUUID().toString();
     }
     String timestamp =
         EventTime.resolve(

@@ -60,6 +60,14 @@ public final class KafkaEventSink implements EventSink {
     AtomicInteger pending = new AtomicInteger(records.size());
     AtomicReference<Exception> failure = new AtomicReference<>();
     for (Record r : records) {
+      if (failure.get() != null) {
+        // one failed send (metadata or buffer wait over MAX_BLOCK) fails the request: the rest
+        // are not tried, so a request never waits MAX_BLOCK once per record
+        if (pending.decrementAndGet() == 0) {
+          finish(all, failure.get());
+        }
+        continue;
+      }
       try {
         producer.send(
             new ProducerRecord<>(topic, r.key(), r.value()),

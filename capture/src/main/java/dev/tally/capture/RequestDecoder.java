@@ -215,6 +215,23 @@ final class RequestDecoder {
     }
   }
 
+  /** UTF-8 of decompressed text; a lone surrogate is refused, not turned into '?'. */
+  private static byte[] strictUtf16(String s) throws BadRequest {
+    try {
+      java.nio.ByteBuffer b =
+          StandardCharsets.UTF_8
+              .newEncoder()
+              .onMalformedInput(CodingErrorAction.REPORT)
+              .onUnmappableCharacter(CodingErrorAction.REPORT)
+              .encode(java.nio.CharBuffer.wrap(s));
+      byte[] out = new byte[b.remaining()];
+      b.get(out);
+      return out;
+    } catch (CharacterCodingException e) {
+      throw new BadRequest("the lz64 payload holds a lone surrogate");
+    }
+  }
+
   private static String strictUtf8(byte[] b) throws BadRequest {
     try {
       return StandardCharsets.UTF_8

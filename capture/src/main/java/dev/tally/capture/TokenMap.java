@@ -92,7 +92,14 @@ public final class TokenMap {
           fileTime = t;
         }
       } catch (IOException | IllegalArgumentException e) {
-        // keep serving the last good mappings; the reason is logged by the server
+        // keep serving the last good mappings, and say why once per change of reason
+        if (!e.getMessage().equals(lastError)) {
+          org.slf4j.LoggerFactory.getLogger(TokenMap.class)
+              .warn(
+                  "capture: token file {} not reloaded, keeping the last good one: {}",
+                  file,
+                  e.getMessage());
+        }
         lastError = e.getMessage();
       }
     }

@@ -265,7 +265,7 @@ class CaptureProtocolTest {
 
   @Test
   void shouldMakeAnEngageUpdateAnIdentifyAndGiveAMissingUuidOneARetryRepeats() throws Exception {
-    sink.acknowledge().acknowledge();
+    sink.acknowledge().acknowledge().acknowledge().acknowledge();
     String engage =
         "{\"$token\":\"phc_acme_prod\",\"$distinct_id\":\"u9\",\"$set\":{\"plan\":\"team\"}}";
     assertThat(post("/engage/", engage).statusCode()).isEqualTo(200);
@@ -275,9 +275,62 @@ class CaptureProtocolTest {
     assertThat(a.getEvent()).isEqualTo("$identify");
     assertThat(a.getDistinctId()).isEqualTo("u9");
     assertThat(a.getProperties()).contains("\"$set\":{\"plan\":\"team\"}");
-    assertThat(a.getUuid())
+    assertThat(b.getUuid())
+        .as("no time of its own: two identical updates are two events, as in PostHog")
+        .isNotEqualTo(a.getUuid());
+
+    String timed =
+        "{\"api_key\":\"phc_acme_prod\",\"event\":\"x\",\"distinct_id\":\"u\","
+            + "\"timestamp\":\"2026-12-02T11:00:00.000Z\"}";
+    assertThat(post("/e/", timed).statusCode()).isEqualTo(200);
+    assertThat(post("/e/", timed).statusCode()).isEqualTo(200);
+    RawEvent c = ScriptedSink.decode(sink.all().get(2));
+    RawEvent d = ScriptedSink.decode(sink.all().get(3));
+    assertThat(c.getUuid())
         .matches("[0-9a-f]{8}-[0-9a-f]{4}-8[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}");
-    assertThat(b.getUuid()).as("the retry is a duplicate for the job").isEqualTo(a.getUuid());
+    assertThat(d.getUuid())
+        .as("with its own time, the retry is a duplicate for the job")
+        .isEqualTo(c.getUuid());
+  }
+
+  @Test
+  void shouldLetTheTopLevelSetWinAsPostHogDoes() throws Exception {
+    sink.acknowledge();
+    String identify =
+        "{\"api_key\":\"phc_acme_prod\",\"event\":\"$identify\",\"distinct_id\":\"u\","
+            + "\"$set\":{\"plan\":\"top\"},\"properties\":{\"$set\":{\"plan\":\"inner\",\"a\":1}}}";
+    assertThat(post("/e/", identify).statusCode()).isEqualTo(200);
+    assertThat(ScriptedSink.decode(sink.all().get(0)).getProperties())
+        .contains("\"$set\":{\"plan\":\"top\",\"a\":1}");
+  }
+
+  @Test
+  void shouldRefuseTooManyEventsAndAnswerItsOwnFaults500() throws Exception {
+    StringBuilder many = new StringBuilder("{\"api_key\":\"phc_acme_prod\",\"batch\":[");
+    for (int i = 0; i <= CaptureHandler.MAX_EVENTS_PER_REQUEST; i++) {
+      many.append(i == 0 ? "" : ",").append("{}");
+    }
+    many.append("]}");
+    assertThat(post("/batch/", "text/plain", gzip(many.toString())).statusCode()).isEqualTo(413);
+    assertThat(sink.sent).isEmpty();
+
+    sink.throwOnNextSend();
+    HttpResponse<String> r = post("/batch/", withToken("phc_acme_prod"));
+    assertThat(r.statusCode()).as("retryable, never left unanswered").isEqualTo(500);
+    assertThat(r.body()).doesNotContain("scripted");
+  }
+
+  @Test
+  void shouldPassANonStringTimeOrUuidAsItsOwnBytesForTheJobToDeadLetter() throws Exception {
+    sink.acknowledge();
+    String odd =
+        "{\"api_key\":\"phc_acme_prod\",\"batch\":[{\"event\":\"e\",\"distinct_id\":\"u\","
+            + "\"timestamp\":1733140800000},{\"event\":\"e\",\"distinct_id\":\"u\",\"uuid\":7}]}";
+    assertThat(post("/batch/", odd).statusCode()).isEqualTo(200);
+    assertThat(sink.all()).hasSize(2);
+    for (EventSink.Record rec : sink.all()) {
+      assertThat(new String(rec.value(), StandardCharsets.UTF_8)).startsWith("{\"event\":\"e\"");
+    }
   }
 
   @Test

@@ -34,6 +34,14 @@ final class ScriptedSink implements EventSink {
     return this;
   }
 
+  synchronized ScriptedSink throwOnNextSend() {
+    script.add(
+        r -> {
+          throw new IllegalStateException("scripted: a bug in the sink");
+        });
+    return this;
+  }
+
   synchronized CompletableFuture<Void> hold() {
     CompletableFuture<Void> f = new CompletableFuture<>();
     script.add(r -> f);

@@ -207,6 +207,7 @@ public final class LocalStack {
                 java(),
                 "-Xmx256m",
                 "-XX:+UseSerialGC",
+                "-XX:+ExitOnOutOfMemoryError", // a dead producer thread must not leave a zombie
                 ManagedProcess.marker(layout),
                 "-Dlog4j2.configurationFile=" + log4j,
                 "-cp",
@@ -259,9 +260,16 @@ public final class LocalStack {
       }
     }
     mappings.forEach(p::setProperty);
-    try (var w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
+    // written beside and moved into place: the running endpoint never reads half a file
+    Path next = file.resolveSibling(file.getFileName() + ".next");
+    try (var w = Files.newBufferedWriter(next, StandardCharsets.UTF_8)) {
       p.store(w, "TOKEN=PROJECT for the capture endpoint (./tally stack up --capture-token)");
     }
+    Files.move(
+        next,
+        file,
+        java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
   }
 
   // ------------------------------------------------------------------ Flink
