@@ -65,7 +65,7 @@ public final class Bench {
       double liveRate) {
     /** The phases of a run, in order; the table rows are numbered after them. */
     public static final List<String> PHASES =
-        List.of("ceiling", "pipeline", "skew", "freshness", "savepoint", "micro");
+        List.of("ceiling", "pipeline", "skew", "freshness", "savepoint", "capture", "micro");
 
     public static Plan full(long events, java.util.Set<String> phases) {
       return new Plan(events, Duration.ofSeconds(60), 1_000_000, phases, 5, Map.of(), Double.NaN);
@@ -195,6 +195,23 @@ public final class Bench {
     }
     if (plan.has("savepoint")) {
       rows.addAll(savepointWithPersons(plan.persons(), liveTopic));
+    }
+    if (plan.has("capture")) {
+      String captureTopic = "bench_capture_" + run;
+      Topics.ensure(layout.kafkaBootstrap(), Map.of(captureTopic, 2));
+      int captureEvents = (int) Math.min(plan.events(), 200_000);
+      log(
+          "capture phase: %,d events through the capture endpoint and a bare producer",
+          captureEvents);
+      CaptureBench.Result r =
+          CaptureBench.run(layout.kafkaBootstrap(), captureTopic, captureEvents, out);
+      rows.add(
+          new Row(
+              "capture: gzip batches of 100 through the endpoint vs a bare producer",
+              CaptureBench.describe(r),
+              "",
+              null));
+      rows.add(new Row("   capture / producer", ratio(r.ratio()), "≥ 0.5", r.ratio() >= 0.5));
     }
     if (plan.has("micro")) {
       rows.addAll(micro(uniform, plan.jmhIterations()));

@@ -49,7 +49,7 @@ public final class BenchCommand implements Callable<Integer> {
       paramLabel = "P,…",
       split = ",",
       description =
-          "only these phases: ceiling, pipeline, skew, freshness (with recovery), savepoint,"
+          "only these phases: ceiling, pipeline, skew, freshness (with recovery), savepoint, capture,"
               + " micro (JMH of the hot-path steps) (default: all)")
   List<String> phases;
 

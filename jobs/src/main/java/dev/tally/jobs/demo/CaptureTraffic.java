@@ -45,10 +45,10 @@ public final class CaptureTraffic implements TrafficSink {
   }
 
   /** A generated record as PostHog JSON, with the project whose token sends it. */
-  record PostHogEvent(String project, Map<String, Object> json) {}
+  public record PostHogEvent(String project, Map<String, Object> json) {}
 
   /** The PostHog form of a generated record, or null when it is not an event at all. */
-  static PostHogEvent toPostHog(GeneratedEvent e) {
+  public static PostHogEvent toPostHog(GeneratedEvent e) {
     RawEvent raw;
     try {
       raw = AvroCodec.decode(e.avro(), RawEvent.class);
