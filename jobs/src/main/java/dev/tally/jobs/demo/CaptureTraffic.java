@@ -36,6 +36,7 @@ public final class CaptureTraffic implements TrafficSink {
   private final Map<GeneratedEvent.Kind, Long> sent = new EnumMap<>(GeneratedEvent.Kind.class);
   private long notSendable;
   private long retries;
+  private long resentRecords;
 
   public CaptureTraffic(String captureUrl) {
     this.batchUri = URI.create(captureUrl + "/batch/");
@@ -129,6 +130,7 @@ public final class CaptureTraffic implements TrafficSink {
         throw new IllegalStateException("interrupted while sending to the capture endpoint");
       }
       retries++;
+      resentRecords += events.size();
       try {
         Thread.sleep(backoff);
       } catch (InterruptedException e) {
@@ -164,6 +166,11 @@ public final class CaptureTraffic implements TrafficSink {
   /** Generated records that are not events (junk bytes): HTTP cannot carry them. */
   public long notSendable() {
     return notSendable;
+  }
+
+  /** Records in requests sent again (each may be in Kafka twice: partly stored before a 503). */
+  public long resentRecords() {
+    return resentRecords;
   }
 
   /** Requests sent again after a 503 or a connection failure. */
