@@ -202,18 +202,17 @@ final class CapturedEvents {
             offset(event.get("offset")),
             Boolean.TRUE.equals(properties.get("$ignore_sent_at")),
             now);
+    // the all-fields constructor: the builder validates and copies every field again
     RawEvent raw =
-        RawEvent.newBuilder()
-            .setUuid(uuid)
-            .setProject(project)
-            .setEvent((String) name)
-            .setDistinctId(distinctId)
-            .setTimestamp(timestamp)
-            .setProperties(
-                event.containsKey("properties") || !properties.isEmpty()
-                    ? Json.write(properties)
-                    : null)
-            .build();
+        new RawEvent(
+            uuid,
+            project,
+            (String) name,
+            distinctId,
+            timestamp,
+            event.containsKey("properties") || !properties.isEmpty()
+                ? Json.write(properties)
+                : null);
     byte[] key =
         distinctId == null ? null : (project + ":" + distinctId).getBytes(StandardCharsets.UTF_8);
     return new EventSink.Record(key, encode(raw));
@@ -276,16 +275,29 @@ final class CapturedEvents {
     }
   }
 
+  /**
+   * A writer and encoder per thread: creating them resolves the schema, per event it cost more than
+   * parsing the event (bench, docs/performance.md).
+   */
+  private static final class Encoding {
+    final SpecificDatumWriter<RawEvent> writer = new SpecificDatumWriter<>(RawEvent.class);
+    final ByteArrayOutputStream out = new ByteArrayOutputStream(512);
+    BinaryEncoder encoder;
+  }
+
+  private static final ThreadLocal<Encoding> ENCODING = ThreadLocal.withInitial(Encoding::new);
+
   static byte[] encode(RawEvent raw) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream(256);
-    BinaryEncoder encoder = EncoderFactory.get().binaryEncoder(out, null);
+    Encoding e = ENCODING.get();
+    e.out.reset();
+    e.encoder = EncoderFactory.get().binaryEncoder(e.out, e.encoder);
     try {
-      new SpecificDatumWriter<RawEvent>(RawEvent.class).write(raw, encoder);
-      encoder.flush();
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
+      e.writer.write(raw, e.encoder);
+      e.encoder.flush();
+    } catch (IOException x) {
+      throw new UncheckedIOException(x);
     }
-    return out.toByteArray();
+    return e.out.toByteArray();
   }
 
   private static String firstString(Map<?, ?> m, String... keys) {

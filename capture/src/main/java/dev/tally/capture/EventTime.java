@@ -65,8 +65,101 @@ final class EventTime {
     return format(result);
   }
 
+  private static final java.util.regex.Pattern HOURS_ONLY_OFFSET =
+      java.util.regex.Pattern.compile(".*T\\d\\d:\\d\\d:\\d\\d(\\.\\d{1,9})?[+-]\\d\\d");
+  private static final java.util.regex.Pattern WITH_SECONDS =
+      java.util.regex.Pattern.compile("\\d{4}-\\d\\d-\\d\\d[Tt]\\d\\d:\\d\\d:\\d\\d.*");
+
+  /** {@code yyyy-MM-ddTHH:mm:ss.SSSZ}; by hand, as every event of every request needs it. */
   static String format(Instant i) {
-    return OUT.format(i.truncatedTo(ChronoUnit.MILLIS));
+    long seconds = i.getEpochSecond();
+    int millis = i.getNano() / 1_000_000;
+    LocalDateTime t = LocalDateTime.ofEpochSecond(seconds, 0, ZoneOffset.UTC);
+    if (t.getYear() < 0 || t.getYear() > 9999) {
+      return OUT.format(i.truncatedTo(ChronoUnit.MILLIS));
+    }
+    char[] c = new char[24];
+    digits(c, 0, t.getYear(), 4);
+    c[4] = '-';
+    digits(c, 5, t.getMonthValue(), 2);
+    c[7] = '-';
+    digits(c, 8, t.getDayOfMonth(), 2);
+    c[10] = 'T';
+    digits(c, 11, t.getHour(), 2);
+    c[13] = ':';
+    digits(c, 14, t.getMinute(), 2);
+    c[16] = ':';
+    digits(c, 17, t.getSecond(), 2);
+    c[19] = '.';
+    digits(c, 20, millis, 3);
+    c[23] = 'Z';
+    return new String(c);
+  }
+
+  private static void digits(char[] c, int at, int value, int width) {
+    for (int k = width - 1; k >= 0; k--) {
+      c[at + k] = (char) ('0' + value % 10);
+      value /= 10;
+    }
+  }
+
+  /**
+   * The form the SDKs send ({@code 2026-12-02T12:00:00.123Z}, any fraction length), read by hand;
+   * null when the text has another form (then the general readers decide).
+   */
+  static Instant parseUtc(String t) {
+    int n = t.length();
+    if (n < 20
+        || (t.charAt(n - 1) != 'Z' && t.charAt(n - 1) != 'z')
+        || t.charAt(4) != '-'
+        || t.charAt(7) != '-'
+        || (t.charAt(10) != 'T' && t.charAt(10) != 't')
+        || t.charAt(13) != ':'
+        || t.charAt(16) != ':') {
+      return null;
+    }
+    int nanos = 0;
+    if (n > 20) {
+      if (t.charAt(19) != '.' || n - 21 > 9 || n - 21 < 1) {
+        return null;
+      }
+      int scale = 100_000_000;
+      for (int k = 20; k < n - 1; k++) {
+        char ch = t.charAt(k);
+        if (ch < '0' || ch > '9') {
+          return null;
+        }
+        nanos += (ch - '0') * scale;
+        scale /= 10;
+      }
+    }
+    int year = num(t, 0, 4);
+    int month = num(t, 5, 2);
+    int day = num(t, 8, 2);
+    int hour = num(t, 11, 2);
+    int minute = num(t, 14, 2);
+    int second = num(t, 17, 2);
+    if ((year | month | day | hour | minute | second) < 0) {
+      return null;
+    }
+    try {
+      return LocalDateTime.of(year, month, day, hour, minute, second, nanos)
+          .toInstant(ZoneOffset.UTC);
+    } catch (java.time.DateTimeException e) {
+      return null; // 2026-02-30, hour 24, second 60: not a time
+    }
+  }
+
+  private static int num(String t, int at, int width) {
+    int v = 0;
+    for (int k = at; k < at + width; k++) {
+      char ch = t.charAt(k);
+      if (ch < '0' || ch > '9') {
+        return -1;
+      }
+      v = v * 10 + (ch - '0');
+    }
+    return v;
   }
 
   /**
@@ -75,18 +168,22 @@ final class EventTime {
    * Null if unreadable.
    */
   static Instant parse(String s) {
+    Instant fast = parseUtc(s);
+    if (fast != null) {
+      return fast;
+    }
     String t = s.strip();
     if (!t.isEmpty() && t.length() <= 16 && t.chars().allMatch(Character::isDigit)) {
       long v = Long.parseLong(t);
       return t.length() <= 10 ? Instant.ofEpochSecond(v) : Instant.ofEpochMilli(v);
     }
-    if (t.matches(".*T\\d\\d:\\d\\d:\\d\\d(\\.\\d{1,9})?[+-]\\d\\d")) {
+    if (HOURS_ONLY_OFFSET.matcher(t).matches()) {
       t = t + ":00";
     }
     if (t.length() > 10 && t.charAt(10) == ' ') {
       t = t.substring(0, 10) + 'T' + t.substring(11);
     }
-    if (!t.matches("\\d{4}-\\d\\d-\\d\\d[Tt]\\d\\d:\\d\\d:\\d\\d.*")) {
+    if (!WITH_SECONDS.matcher(t).matches()) {
       return null; // seconds are required (SEMANTICS.md §1): such a text goes on for the job to
       // judge
     }

@@ -61,4 +61,25 @@ class EventTimeTest {
     assertThat(EventTime.parse("not a time")).isNull();
     assertThat(EventTime.parse("2026-12-02T12:00Z")).as("no seconds: invalid by contract").isNull();
   }
+
+  @Test
+  void shouldReadAndWriteTheSdkFormByHandExactlyAsJavaTimeDoes() {
+    java.util.Random random = new java.util.Random(42);
+    java.time.format.DateTimeFormatter out =
+        java.time.format.DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss.SSS'Z'")
+            .withZone(java.time.ZoneOffset.UTC);
+    for (int k = 0; k < 20_000; k++) {
+      Instant i =
+          Instant.ofEpochSecond(random.nextLong(0, 4_102_444_800L), random.nextInt(1_000_000_000));
+      String text = java.time.format.DateTimeFormatter.ISO_INSTANT.format(i);
+      assertThat(EventTime.parseUtc(text)).as(text).isEqualTo(i);
+      assertThat(EventTime.format(i))
+          .isEqualTo(out.format(i.truncatedTo(java.time.temporal.ChronoUnit.MILLIS)));
+    }
+    assertThat(EventTime.parseUtc("2026-02-30T12:00:00Z")).isNull();
+    assertThat(EventTime.parseUtc("2026-12-02T12:00:60Z")).isNull();
+    assertThat(EventTime.parseUtc("2026-12-02T12:00:00.Z")).isNull();
+    assertThat(EventTime.parseUtc("2026-12-02t12:00:00.5z")).isEqualTo(NOW.plusMillis(500));
+    assertThat(EventTime.parseUtc("2026-12-02T12:00:00+00:00")).as("general readers").isNull();
+  }
 }
