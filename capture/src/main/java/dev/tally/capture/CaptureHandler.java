@@ -56,6 +56,16 @@ final class CaptureHandler extends Handler.Abstract {
   private final CaptureMetrics metrics;
   private final Clock clock;
   private final java.util.concurrent.Executor answers;
+  private final long maxInFlightBytes;
+  private final java.util.concurrent.atomic.AtomicLong inFlightBytes =
+      new java.util.concurrent.atomic.AtomicLong();
+
+  /**
+   * Request bodies held at once, over all requests (reserved at their declared length, or at the
+   * path's limit when none is declared, until the answer is sent). Above it a request is answered
+   * 503 at once: many large bodies in flight must not exhaust the heap.
+   */
+  static final long MAX_IN_FLIGHT_BYTES = 64L * 1024 * 1024;
 
   /**
    * @param answers where answers are written once Kafka has acknowledged: not the producer's I/O
@@ -66,7 +76,9 @@ final class CaptureHandler extends Handler.Abstract {
       EventSink sink,
       CaptureMetrics metrics,
       Clock clock,
-      java.util.concurrent.Executor answers) {
+      java.util.concurrent.Executor answers,
+      long maxInFlightBytes) {
+    this.maxInFlightBytes = maxInFlightBytes;
     this.tokens = tokens;
     this.sink = sink;
     this.metrics = metrics;
@@ -106,6 +118,12 @@ final class CaptureHandler extends Handler.Abstract {
     if (declared > limit) {
       return refuse(response, callback, 413, "the request is over " + limit + " bytes");
     }
+    long reserved = declared >= 0 ? declared : limit;
+    if (!reserve(reserved)) {
+      return refuse(
+          response, callback, 503, "too many request bodies in flight; send again shortly");
+    }
+    Request.addCompletionListener(request, failure -> inFlightBytes.addAndGet(-reserved));
     Content.Source.asByteArrayAsync(request, limit + 1)
         .whenComplete(
             (body, failure) -> {
@@ -223,6 +241,22 @@ final class CaptureHandler extends Handler.Abstract {
           }
         },
         answers);
+  }
+
+  private boolean reserve(long bytes) {
+    while (true) {
+      long now = inFlightBytes.get();
+      if (now > 0 && now + bytes > maxInFlightBytes) {
+        return false; // one request alone may use the whole budget, never more than one
+      }
+      if (inFlightBytes.compareAndSet(now, now + bytes)) {
+        return true;
+      }
+    }
+  }
+
+  long inFlightBytes() {
+    return inFlightBytes.get();
   }
 
   private static boolean tooLarge(Throwable failure) {

@@ -14,7 +14,8 @@ public final class CaptureServer implements AutoCloseable {
   private final ServerConnector connector;
   private final CaptureMetrics metrics = new CaptureMetrics();
 
-  private CaptureServer(String host, int port, TokenMap tokens, EventSink sink, Clock clock) {
+  private CaptureServer(
+      String host, int port, TokenMap tokens, EventSink sink, Clock clock, long maxInFlightBytes) {
     QueuedThreadPool threads = new QueuedThreadPool(64, 4);
     threads.setName("capture");
     server = new Server(threads);
@@ -22,7 +23,7 @@ public final class CaptureServer implements AutoCloseable {
     connector.setHost(host);
     connector.setPort(port);
     server.addConnector(connector);
-    server.setHandler(new CaptureHandler(tokens, sink, metrics, clock, threads));
+    server.setHandler(new CaptureHandler(tokens, sink, metrics, clock, threads, maxInFlightBytes));
     server.setStopTimeout(10_000); // in-flight requests get their answer before the stop
   }
 
@@ -34,7 +35,13 @@ public final class CaptureServer implements AutoCloseable {
 
   static CaptureServer start(String host, int port, TokenMap tokens, EventSink sink, Clock clock)
       throws Exception {
-    CaptureServer s = new CaptureServer(host, port, tokens, sink, clock);
+    return start(host, port, tokens, sink, clock, CaptureHandler.MAX_IN_FLIGHT_BYTES);
+  }
+
+  static CaptureServer start(
+      String host, int port, TokenMap tokens, EventSink sink, Clock clock, long maxInFlightBytes)
+      throws Exception {
+    CaptureServer s = new CaptureServer(host, port, tokens, sink, clock, maxInFlightBytes);
     s.server.start();
     return s;
   }

@@ -334,6 +334,42 @@ class CaptureProtocolTest {
   }
 
   @Test
+  void shouldAnswer503WhileTooManyBodiesAreInFlightAndReleaseThemAfterwards() throws Exception {
+    String body = withToken("phc_local_acme");
+    int size = body.getBytes(StandardCharsets.UTF_8).length;
+    try (CaptureServer small =
+        CaptureServer.start(
+            "127.0.0.1", 0, new TokenMap(null, Map.of(), true), sink, clock, size + size / 2)) {
+      URI uri = URI.create("http://127.0.0.1:" + small.port() + "/batch/");
+      CompletableFuture<Void> ack = sink.hold();
+      CompletableFuture<HttpResponse<String>> first =
+          http.sendAsync(
+              HttpRequest.newBuilder(uri).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+              HttpResponse.BodyHandlers.ofString());
+      Thread.sleep(500); // the first body is held while Kafka has not acknowledged it
+      HttpResponse<String> second =
+          http.send(
+              HttpRequest.newBuilder(uri).POST(HttpRequest.BodyPublishers.ofString(body)).build(),
+              HttpResponse.BodyHandlers.ofString());
+      assertThat(second.statusCode()).isEqualTo(503);
+      assertThat(second.body()).contains("in flight");
+      ack.complete(null);
+      assertThat(first.get(10, TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+      sink.acknowledge();
+      Thread.sleep(200); // the completion listener has run once the answer is out
+      assertThat(
+              http.send(
+                      HttpRequest.newBuilder(uri)
+                          .POST(HttpRequest.BodyPublishers.ofString(body))
+                          .build(),
+                      HttpResponse.BodyHandlers.ofString())
+                  .statusCode())
+          .as("released after the answer")
+          .isEqualTo(200);
+    }
+  }
+
+  @Test
   void shouldAnswerABeaconWith204() throws Exception {
     sink.acknowledge();
     assertThat(post("/e/?beacon=1", withToken("phc_acme_prod")).statusCode()).isEqualTo(204);
