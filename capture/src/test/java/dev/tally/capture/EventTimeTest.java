@@ -72,14 +72,13 @@ class EventTimeTest {
       Instant i =
           Instant.ofEpochSecond(random.nextLong(0, 4_102_444_800L), random.nextInt(1_000_000_000));
       String text = java.time.format.DateTimeFormatter.ISO_INSTANT.format(i);
-      assertThat(EventTime.parseUtc(text)).as(text).isEqualTo(i);
-      assertThat(EventTime.format(i))
-          .isEqualTo(out.format(i.truncatedTo(java.time.temporal.ChronoUnit.MILLIS)));
+      String expected = out.format(i.truncatedTo(java.time.temporal.ChronoUnit.MILLIS));
+      assertThat(EventTime.format(EventTime.parse(text))).as(text).isEqualTo(expected);
+      assertThat(EventTime.format(i)).isEqualTo(expected);
     }
-    assertThat(EventTime.parseUtc("2026-02-30T12:00:00Z")).isNull();
-    assertThat(EventTime.parseUtc("2026-12-02T12:00:60Z")).isNull();
-    assertThat(EventTime.parseUtc("2026-12-02T12:00:00.Z")).isNull();
-    assertThat(EventTime.parseUtc("2026-12-02t12:00:00.5z")).isEqualTo(NOW.plusMillis(500));
-    assertThat(EventTime.parseUtc("2026-12-02T12:00:00+00:00")).as("general readers").isNull();
+    assertThat(EventTime.parse("2026-02-30T12:00:00Z")).isNull();
+    assertThat(EventTime.parse("2026-12-02T12:00:60Z")).isNull();
+    assertThat(EventTime.parse("2026-12-02T12:00:00.Z")).isNull();
+    assertThat(EventTime.parse("2026-12-02t12:00:00.5z")).isEqualTo(NOW.plusMillis(500));
   }
 }
