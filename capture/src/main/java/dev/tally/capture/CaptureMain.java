@@ -78,17 +78,7 @@ public final class CaptureMain {
     }
     KafkaEventSink sink = new KafkaEventSink(s.bootstrapServers(), s.topic());
     CaptureServer server = CaptureServer.start(s.host(), s.port(), tokens, sink);
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  try {
-                    server.close(); // in-flight requests get their answer first
-                  } catch (Exception ignored) {
-                    // stopping anyway
-                  }
-                  sink.close();
-                }));
+    server.closeOnShutdown(sink::close);
     System.out.println(
         "capture listening on " + s.host() + ":" + server.port() + ", topic " + s.topic());
     server.join();

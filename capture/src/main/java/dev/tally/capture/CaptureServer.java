@@ -54,6 +54,25 @@ public final class CaptureServer implements AutoCloseable {
     return metrics;
   }
 
+  /**
+   * On JVM shutdown (Ctrl-C, SIGTERM of a pod): stop serving — in-flight requests get their answer
+   * first — then run {@code after} (close the sink).
+   */
+  public void closeOnShutdown(Runnable after) {
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () -> {
+                  try {
+                    close();
+                  } catch (Exception ignored) {
+                    // stopping anyway
+                  }
+                  after.run();
+                },
+                "capture-shutdown"));
+  }
+
   public void join() throws InterruptedException {
     server.join();
   }

@@ -1,5 +1,6 @@
 package dev.tally.capture;
 
+import dev.tally.operators.validation.EventValidator;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
@@ -11,7 +12,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.function.LongSupplier;
-import java.util.regex.Pattern;
 
 /**
  * Which Tally project a PostHog project token (the SDK's API key) writes to. Mappings come from a
@@ -21,9 +21,6 @@ import java.util.regex.Pattern;
  * (looked at most once a second), so a token can be added without a restart.
  */
 public final class TokenMap {
-  /** SEMANTICS.md §1: the project field. */
-  static final Pattern PROJECT = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]{0,63}");
-
   public static final String LOCAL_PREFIX = "phc_local_";
 
   private final Path file;
@@ -49,9 +46,7 @@ public final class TokenMap {
     this.file = file;
     this.localRule = localRule;
     this.clockMillis = clockMillis;
-    for (Map.Entry<String, String> e : fixed.entrySet()) {
-      requireProject(e.getKey(), e.getValue(), "a --capture-token mapping");
-    }
+    requireMappings(fixed, "a --token/--capture-token mapping");
     this.fixed = Map.copyOf(fixed);
     if (file != null) {
       fromFile = read(file); // a broken file at start is an error the operator sees at once
@@ -71,7 +66,7 @@ public final class TokenMap {
     }
     if (p == null && localRule && token.startsWith(LOCAL_PREFIX)) {
       String candidate = token.substring(LOCAL_PREFIX.length());
-      if (PROJECT.matcher(candidate).matches()) {
+      if (EventValidator.isProject(candidate)) {
         p = candidate;
       }
     }
@@ -127,8 +122,13 @@ public final class TokenMap {
     return Map.copyOf(m);
   }
 
+  /** Every mapping names a token and a valid project, or IllegalArgumentException says which. */
+  public static void requireMappings(Map<String, String> mappings, String where) {
+    mappings.forEach((token, project) -> requireProject(token, project, where));
+  }
+
   private static void requireProject(String token, String project, String where) {
-    if (token.isEmpty() || !PROJECT.matcher(project).matches()) {
+    if (token.isBlank() || !EventValidator.isProject(project)) {
       throw new IllegalArgumentException(
           where
               + ": token '"

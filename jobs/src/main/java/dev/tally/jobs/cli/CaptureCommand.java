@@ -10,7 +10,6 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
-import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -25,8 +24,6 @@ import picocli.CommandLine.Option;
       "503 when Kafka cannot take them (the SDK sends again). See docs/capture.md."
     })
 public final class CaptureCommand implements Callable<Integer> {
-  private static final Pattern PROJECT = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_-]{0,63}");
-
   @Mixin StackOptions stackOptions;
 
   @Option(
@@ -82,7 +79,7 @@ public final class CaptureCommand implements Callable<Integer> {
     String bootstrap = local ? stackOptions.existingLayout().kafkaBootstrap() : bootstrapServers;
     TokenMap map;
     try {
-      map = new TokenMap(tokenFile, checkedMappings(tokens), localTokens || local);
+      map = new TokenMap(tokenFile, tokens, localTokens || local);
     } catch (IllegalArgumentException e) {
       throw new UserFacingErrors.UsageError(e.getMessage());
     }
@@ -99,18 +96,11 @@ public final class CaptureCommand implements Callable<Integer> {
           "cannot listen on " + host + ":" + port + " (" + e.getMessage() + "); choose --listen");
     }
     CountDownLatch stopped = new CountDownLatch(1);
-    Runtime.getRuntime()
-        .addShutdownHook(
-            new Thread(
-                () -> {
-                  try {
-                    server.close(); // in-flight requests get their answer first
-                  } catch (Exception ignored) {
-                    // stopping anyway
-                  }
-                  sink.close();
-                  stopped.countDown();
-                }));
+    server.closeOnShutdown(
+        () -> {
+          sink.close();
+          stopped.countDown();
+        });
     System.out.println("capture  http://" + host + ":" + server.port());
     System.out.println(
         "  topic "
@@ -122,21 +112,5 @@ public final class CaptureCommand implements Callable<Integer> {
     server.join();
     stopped.await();
     return 0;
-  }
-
-  /** Mappings with valid project names, or IllegalArgumentException naming the bad one. */
-  static Map<String, String> checkedMappings(Map<String, String> m) {
-    for (Map.Entry<String, String> e : m.entrySet()) {
-      if (e.getKey().isBlank() || !PROJECT.matcher(e.getValue()).matches()) {
-        throw new IllegalArgumentException(
-            "--capture-token/--token takes TOKEN=PROJECT with a project name"
-                + " ([A-Za-z0-9][A-Za-z0-9_-]{0,63}); got '"
-                + e.getKey()
-                + "="
-                + e.getValue()
-                + "'");
-      }
-    }
-    return m;
   }
 }

@@ -48,7 +48,8 @@ public final class StackCommand implements Runnable {
         stack = new LocalStack(saved, StackOptions.home(), System.out);
       }
       try {
-        stack.addCaptureTokens(CaptureCommand.checkedMappings(captureTokens));
+        dev.tally.capture.TokenMap.requireMappings(captureTokens, "--capture-token");
+        stack.addCaptureTokens(captureTokens);
       } catch (IllegalArgumentException e) {
         throw new UserFacingErrors.UsageError(e.getMessage());
       }
