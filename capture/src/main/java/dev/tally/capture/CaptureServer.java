@@ -3,6 +3,7 @@ package dev.tally.capture;
 import java.time.Clock;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.server.handler.GracefulHandler;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
@@ -14,6 +15,8 @@ public final class CaptureServer implements AutoCloseable {
   private final ServerConnector connector;
   private final CaptureMetrics metrics = new CaptureMetrics();
 
+  static final long STOP_TIMEOUT_MILLIS = 10_000;
+
   private CaptureServer(
       String host, int port, TokenMap tokens, EventSink sink, Clock clock, long maxInFlightBytes) {
     QueuedThreadPool threads = new QueuedThreadPool(64, 4);
@@ -23,8 +26,16 @@ public final class CaptureServer implements AutoCloseable {
     connector.setHost(host);
     connector.setPort(port);
     server.addConnector(connector);
-    server.setHandler(new CaptureHandler(tokens, sink, metrics, clock, threads, maxInFlightBytes));
-    server.setStopTimeout(10_000); // in-flight requests get their answer before the stop
+    // On stop the connector closes first (new connections are refused, so SDKs retry elsewhere or
+    // later); GracefulHandler then waits up to the stop timeout for the requests already read to
+    // get their answer — their events may be in Kafka's hands, and a cut connection would make the
+    // SDK send them again (harmless, dedup by uuid, but avoidable). Longer than the producer's
+    // delivery timeout (8 s), so every held request ends with Kafka's own verdict.
+    GracefulHandler graceful = new GracefulHandler();
+    graceful.setHandler(
+        new CaptureHandler(tokens, sink, metrics, clock, threads, maxInFlightBytes));
+    server.setHandler(graceful);
+    server.setStopTimeout(STOP_TIMEOUT_MILLIS);
   }
 
   /** Starts serving on {@code host:port} (port 0: any free one). */

@@ -68,8 +68,11 @@ final class EventTime {
 
   private static final java.util.regex.Pattern HOURS_ONLY_OFFSET =
       java.util.regex.Pattern.compile(".*T\\d\\d:\\d\\d:\\d\\d(\\.\\d{1,9})?[+-]\\d\\d");
+
+  /** Seconds, then a fraction with at least one digit or none at all (java.time takes "00.Z"). */
   private static final java.util.regex.Pattern WITH_SECONDS =
-      java.util.regex.Pattern.compile("\\d{4}-\\d\\d-\\d\\d[Tt]\\d\\d:\\d\\d:\\d\\d.*");
+      java.util.regex.Pattern.compile(
+          "\\d{4}-\\d\\d-\\d\\d[Tt]\\d\\d:\\d\\d:\\d\\d(\\.\\d.*|[^.].*)?");
 
   /** {@code yyyy-MM-ddTHH:mm:ss.SSSZ}; by hand, as every event of every request needs it. */
   static String format(Instant i) {

@@ -121,6 +121,49 @@ class CaptureProtocolTest {
   }
 
   @Test
+  void shouldLetARequestHeldByKafkaGetItsAnswerWhenStopped() throws Exception {
+    int port = server.port();
+    CompletableFuture<Void> ack = sink.hold();
+    CompletableFuture<HttpResponse<String>> pending =
+        http.sendAsync(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/batch/"))
+                .POST(HttpRequest.BodyPublishers.ofString(withToken("phc_acme_prod")))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    Thread.sleep(500); // read and handed to Kafka, waiting for the acknowledgement
+    CompletableFuture<Void> stopped =
+        CompletableFuture.runAsync(
+            () -> {
+              try {
+                server.close();
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            });
+    Thread.sleep(500);
+    assertThat(stopped).as("the stop waits for the held request").isNotDone();
+    assertThat(pending).isNotDone();
+    HttpResponse<String> late = null;
+    try {
+      late =
+          HttpClient.newHttpClient()
+              .send(
+                  HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/e/"))
+                      .POST(HttpRequest.BodyPublishers.ofString(withToken("phc_acme_prod")))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString());
+    } catch (java.io.IOException refused) {
+      // the connector is closed: a new connection is refused, and the SDK retries
+    }
+    assertThat(late).as("no new request is taken while stopping").isNull();
+    ack.complete(null);
+    HttpResponse<String> answer = pending.get(10, TimeUnit.SECONDS);
+    assertThat(answer.statusCode()).isEqualTo(200);
+    assertThat(answer.body()).isEqualTo("{\"status\":1}");
+    stopped.get(10, TimeUnit.SECONDS);
+  }
+
+  @Test
   void shouldAnswer503WhenKafkaCannotTakeTheEvents() throws Exception {
     sink.fail();
     HttpResponse<String> r = post("/batch", withToken("phc_acme_prod"));

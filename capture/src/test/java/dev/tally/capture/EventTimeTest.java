@@ -48,6 +48,11 @@ class EventTimeTest {
   void shouldPassAnUnreadableTimestampOnForTheJobToDeadLetter() {
     assertThat(EventTime.resolve("yesterday", "2026-12-02T12:10:00Z", null, false, NOW))
         .isEqualTo("yesterday");
+    // java.time reads a fraction separator without digits; the contract does not
+    assertThat(EventTime.resolve("2026-12-02T12:00:00.Z", null, null, false, NOW))
+        .isEqualTo("2026-12-02T12:00:00.Z");
+    assertThat(EventTime.resolve("2026-12-02T12:00:00.+01:00", null, null, false, NOW))
+        .isEqualTo("2026-12-02T12:00:00.+01:00");
   }
 
   @Test

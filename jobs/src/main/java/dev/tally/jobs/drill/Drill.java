@@ -50,6 +50,11 @@ public final class Drill {
   /** Records a fault sent besides the traffic (hostile input). */
   private long extraEvents;
 
+  /** The traffic's pace, kept so that records the drill adds on its own move at the same pace. */
+  private double sendRate;
+
+  private double eventTimeRate;
+
   private String generation;
   private String jobId;
   private Path jobJar;
@@ -202,9 +207,11 @@ public final class Drill {
 
     // Real-time traffic long enough for every fault to land while events flow.
     double rate = events / (20.0 + 25.0 * faults.size());
+    sendRate = rate;
+    eventTimeRate = events / 600.0;
     TrafficGenerator generator =
         new TrafficGenerator(
-            System.nanoTime(), Instant.now().minus(Duration.ofMinutes(10)), events / 600.0, 500);
+            System.nanoTime(), Instant.now().minus(Duration.ofMinutes(10)), eventTimeRate, 500);
     Thread producer =
         new Thread(
             () -> {
@@ -442,9 +449,15 @@ public final class Drill {
   private void revokeTheWriterUntilTheAuditSeesIt() throws Exception {
     Duration stallAfter = Duration.ofSeconds(15);
     long start = System.nanoTime();
+    // Only rows need the revoked grant: with no traffic a checkpoint commits its progress row and
+    // nothing stalls (seen when `--fault all` ran the traffic out before this fault). So the drill
+    // keeps records flowing while the grant is gone, and expects them like the rest.
+    AtomicBoolean revoked = new AtomicBoolean(true);
+    Thread traffic = sideTraffic(revoked);
     try (Connection c = stack.admin();
         java.sql.Statement s = c.createStatement()) {
       s.execute("REVOKE INSERT ON tally.event_counts FROM tally_writer");
+      traffic.start();
       try {
         while (System.nanoTime() - start < Duration.ofSeconds(60).toNanos()) {
           List<Audit.Check> checks =
@@ -467,10 +480,53 @@ public final class Drill {
         }
         throw new IllegalStateException("the audit did not see the revoked writer within 60 s");
       } finally {
+        revoked.set(false);
+        traffic.join();
         s.execute("GRANT INSERT ON tally.event_counts TO tally_writer");
         log("writer's grant restored");
       }
     }
+  }
+
+  /**
+   * Records sent at the traffic's pace until {@code running} turns false, starting at the traffic's
+   * newest event time (so that none is too late) and counted in {@link #extraEvents}.
+   */
+  private Thread sideTraffic(AtomicBoolean running) {
+    long trafficTime;
+    synchronized (sent) {
+      trafficTime =
+          sent.stream()
+              .mapToLong(GeneratedEvent::timestampMillis)
+              .max()
+              .orElse(System.currentTimeMillis() - 600_000);
+    }
+    TrafficGenerator side =
+        new TrafficGenerator(
+            System.nanoTime(), Instant.ofEpochMilli(trafficTime), eventTimeRate, 500);
+    return new Thread(
+        () -> {
+          long t0 = System.nanoTime();
+          long n = 0;
+          try (TrafficProducer p = new TrafficProducer(stack.layout().kafkaBootstrap())) {
+            while (running.get() && !stop.get()) {
+              GeneratedEvent e = side.next();
+              p.send(e);
+              sent.add(e);
+              n++;
+              long wait = (long) (n * 1e9 / sendRate) - (System.nanoTime() - t0);
+              if (wait > 0) {
+                TimeUnit.NANOSECONDS.sleep(Math.min(wait, 50_000_000L));
+              }
+            }
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          } finally {
+            extraEvents += n; // read after join()
+            log("%,d records sent while the grant was gone", n);
+          }
+        },
+        "drill-side-traffic");
   }
 
   private boolean verify(long events, String generation) throws Exception {
