@@ -199,7 +199,7 @@ public final class Bench {
     if (plan.has("capture")) {
       String captureTopic = "bench_capture_" + run;
       Topics.ensure(layout.kafkaBootstrap(), Map.of(captureTopic, 2));
-      int captureEvents = (int) Math.min(plan.events(), 200_000);
+      int captureEvents = (int) Math.min(plan.events(), 600_000);
       log(
           "capture phase: %,d events through the capture endpoint and a bare producer",
           captureEvents);

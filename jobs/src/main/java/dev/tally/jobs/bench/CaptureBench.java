@@ -9,12 +9,7 @@ import dev.tally.jobs.traffic.TrafficGenerator;
 import dev.tally.operators.json.Json;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -42,9 +37,12 @@ final class CaptureBench {
   static final int BATCH = 100;
 
   /**
-   * Concurrent clients. Each request waits for Kafka's acknowledgement (~20 ms here), so the door's
+   * Concurrent clients. Each request waits for Kafka's acknowledgement (~10 ms here), so the door's
    * throughput is bounded by concurrency × batch / latency: 8 clients measured 0.24 of the
-   * producer, latency-bound with the CPU not saturated. Real deployments have many SDK clients.
+   * producer, latency-bound with the CPU not saturated. With 32 the two cores are saturated; 64 and
+   * 128 gave no more events/s, only longer requests (p50 20 and 47 ms). Real deployments have many
+   * SDK clients. They are {@link RawHttpClient}s: with the JDK's HttpClient the door measured 0.77
+   * of the events/s it measures with these (docs/performance.md, capture).
    */
   static final int CLIENTS = 32;
 
@@ -89,16 +87,33 @@ final class CaptureBench {
     List<Double> producer = new ArrayList<>();
     List<Double> latencies = new ArrayList<>();
     try {
-      // one unmeasured round: the first one ran at a third of the next (JIT of the door)
+      // unmeasured rounds of both: the first ones ran at a third of the next, and the JIT's
+      // compiler threads still took 0.3-0.4 of the two cores in rounds of 200,000 events
+      // (rounds are 600,000 events now; both still speed up from the first to the third)
+      captureRound(door.port(), bodies, made, new ArrayList<>());
+      producerRound(bootstrap, topic, records);
       captureRound(door.port(), bodies, made, new ArrayList<>());
       for (int round = 1; round <= ROUNDS; round++) {
+        CpuShares.Snapshot c0 = CpuShares.take();
         double c = captureRound(door.port(), bodies, made, latencies);
+        CpuShares.Snapshot c1 = CpuShares.take();
         double p = producerRound(bootstrap, topic, records);
+        CpuShares.Snapshot p1 = CpuShares.take();
         capture.add(c);
         producer.add(p);
         log.printf(
             "  capture round %d: capture %,.0f events/s, producer %,.0f events/s (%.2f)%n",
             round, c, p, c / p);
+        // where the two cores went: saturated in the capture rounds (the door's threads most),
+        // not in the producer's, whose single sending thread is its limit
+        log.printf(
+            "    cores, capture:  %s| this JVM's threads: %s%n",
+            cores(CpuShares.between(c0, c1), Runtime.getRuntime().availableProcessors()),
+            cores(CpuShares.cliThreads(c0, c1), 1));
+        log.printf(
+            "    cores, producer: %s| this JVM's threads: %s%n",
+            cores(CpuShares.between(c1, p1), Runtime.getRuntime().availableProcessors()),
+            cores(CpuShares.cliThreads(c1, p1), 1));
       }
     } finally {
       door.close();
@@ -110,8 +125,10 @@ final class CaptureBench {
 
   private static double captureRound(
       int port, List<byte[]> bodies, int events, List<Double> latencies) throws Exception {
-    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
-    URI uri = URI.create("http://127.0.0.1:" + port + "/batch/");
+    List<byte[]> requests = new ArrayList<>(bodies.size());
+    for (byte[] b : bodies) {
+      requests.add(RawHttpClient.post(port, "/batch/", b));
+    }
     AtomicInteger next = new AtomicInteger();
     ExecutorService clients = Executors.newFixedThreadPool(CLIENTS);
     List<Future<List<Double>>> done = new ArrayList<>();
@@ -121,32 +138,29 @@ final class CaptureBench {
           clients.submit(
               () -> {
                 List<Double> mine = new ArrayList<>();
-                for (int i = next.getAndIncrement();
-                    i < bodies.size();
-                    i = next.getAndIncrement()) {
-                  long s = System.nanoTime();
-                  HttpResponse<Void> r =
-                      http.send(
-                          HttpRequest.newBuilder(uri)
-                              .header("Content-Type", "application/json")
-                              .header("Content-Encoding", "gzip")
-                              .POST(HttpRequest.BodyPublishers.ofByteArray(bodies.get(i)))
-                              .build(),
-                          HttpResponse.BodyHandlers.discarding());
-                  if (r.statusCode() != 200) {
-                    throw new IOException("capture answered " + r.statusCode());
+                try (RawHttpClient http = new RawHttpClient(port)) {
+                  for (int i = next.getAndIncrement();
+                      i < requests.size();
+                      i = next.getAndIncrement()) {
+                    long s = System.nanoTime();
+                    int status = http.send(requests.get(i));
+                    if (status != 200) {
+                      throw new IOException("capture answered " + status);
+                    }
+                    mine.add((System.nanoTime() - s) / 1e6);
                   }
-                  mine.add((System.nanoTime() - s) / 1e6);
                 }
                 return mine;
               }));
     }
-    for (Future<List<Double>> f : done) {
-      latencies.addAll(f.get());
+    try {
+      for (Future<List<Double>> f : done) {
+        latencies.addAll(f.get());
+      }
+    } finally {
+      clients.shutdownNow();
     }
-    double seconds = (System.nanoTime() - t0) / 1e9;
-    clients.shutdown();
-    return events / seconds;
+    return events / ((System.nanoTime() - t0) / 1e9);
   }
 
   private static double producerRound(String bootstrap, String topic, List<byte[][]> records)
@@ -184,6 +198,13 @@ final class CaptureBench {
       throw new IllegalStateException(e);
     }
     return out.toByteArray();
+  }
+
+  /** Shares of {@code cores} as cores used, e.g. {@code Kafka broker 0.31}. */
+  private static String cores(Map<String, Double> shares, int cores) {
+    StringBuilder b = new StringBuilder();
+    shares.forEach((k, v) -> b.append(String.format("%s %.2f  ", k, v * cores)));
+    return b.toString();
   }
 
   static double median(List<Double> v) {

@@ -23,7 +23,11 @@ final class CpuShares {
    * CPU seconds per role at one moment, and per thread of the TaskManager (thread names as the
    * kernel keeps them: the first 15 characters, digits folded, e.g. "deduplicate -> ").
    */
-  record Snapshot(long nanos, Map<String, Double> cpuSeconds, Map<String, Double> taskManager) {}
+  record Snapshot(
+      long nanos,
+      Map<String, Double> cpuSeconds,
+      Map<String, Double> taskManager,
+      Map<String, Double> cli) {}
 
   private CpuShares() {}
 
@@ -34,6 +38,7 @@ final class CpuShares {
   static Snapshot take() {
     Map<String, Double> seconds = new TreeMap<>();
     Map<String, Double> taskManager = new TreeMap<>();
+    Map<String, Double> cli = new TreeMap<>();
     long self = ProcessHandle.current().pid();
     if (available()) {
       try (Stream<Path> entries = Files.list(PROC)) {
@@ -42,11 +47,13 @@ final class CpuShares {
             .forEach(
                 p -> {
                   try {
-                    String role = role(p, Long.parseLong(p.getFileName().toString()) == self);
+                    boolean isSelf = Long.parseLong(p.getFileName().toString()) == self;
+                    String role = role(p, isSelf);
                     seconds.merge(role, cpuSeconds(p.resolve("stat")), Double::sum);
-                    if (TASK_MANAGER.equals(role)) {
+                    if (TASK_MANAGER.equals(role) || isSelf) {
+                      Map<String, Double> into = isSelf ? cli : taskManager;
                       try (Stream<Path> threads = Files.list(p.resolve("task"))) {
-                        threads.forEach(t -> addThread(t, taskManager));
+                        threads.forEach(t -> addThread(t, into));
                       }
                     }
                   } catch (IOException | RuntimeException gone) {
@@ -54,10 +61,10 @@ final class CpuShares {
                   }
                 });
       } catch (IOException e) {
-        return new Snapshot(System.nanoTime(), Map.of(), Map.of());
+        return new Snapshot(System.nanoTime(), Map.of(), Map.of(), Map.of());
       }
     }
-    return new Snapshot(System.nanoTime(), seconds, taskManager);
+    return new Snapshot(System.nanoTime(), seconds, taskManager, cli);
   }
 
   private static final String TASK_MANAGER = "Flink TaskManager";
@@ -114,6 +121,12 @@ final class CpuShares {
   static Map<String, Double> taskManagerThreads(Snapshot before, Snapshot after) {
     double seconds = (after.nanos() - before.nanos()) / 1e9;
     return shares(before.taskManager(), after.taskManager(), seconds, 0.02);
+  }
+
+  /** Cores used by each thread group of this JVM between two snapshots, largest first. */
+  static Map<String, Double> cliThreads(Snapshot before, Snapshot after) {
+    double seconds = (after.nanos() - before.nanos()) / 1e9;
+    return shares(before.cli(), after.cli(), seconds, 0.02);
   }
 
   private static Map<String, Double> shares(
