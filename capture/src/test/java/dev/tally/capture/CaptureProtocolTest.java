@@ -105,15 +105,18 @@ class CaptureProtocolTest {
     assertThat(sink.sent).isEmpty();
   }
 
+  private CompletableFuture<HttpResponse<String>> batchAsync() {
+    return http.sendAsync(
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/batch/"))
+            .POST(HttpRequest.BodyPublishers.ofString(withToken("phc_acme_prod")))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
   @Test
   void shouldAnswerOnlyOnceKafkaHasAcknowledgedEveryEvent() throws Exception {
     CompletableFuture<Void> ack = sink.hold();
-    CompletableFuture<HttpResponse<String>> pending =
-        http.sendAsync(
-            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/batch/"))
-                .POST(HttpRequest.BodyPublishers.ofString(withToken("phc_acme_prod")))
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
+    CompletableFuture<HttpResponse<String>> pending = batchAsync();
     Thread.sleep(500);
     assertThat(pending).as("no answer before the acknowledgement").isNotDone();
     ack.complete(null);
@@ -124,12 +127,7 @@ class CaptureProtocolTest {
   void shouldLetARequestHeldByKafkaGetItsAnswerWhenStopped() throws Exception {
     int port = server.port();
     CompletableFuture<Void> ack = sink.hold();
-    CompletableFuture<HttpResponse<String>> pending =
-        http.sendAsync(
-            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/batch/"))
-                .POST(HttpRequest.BodyPublishers.ofString(withToken("phc_acme_prod")))
-                .build(),
-            HttpResponse.BodyHandlers.ofString());
+    CompletableFuture<HttpResponse<String>> pending = batchAsync();
     Thread.sleep(500); // read and handed to Kafka, waiting for the acknowledgement
     CompletableFuture<Void> stopped =
         CompletableFuture.runAsync(

@@ -26,6 +26,8 @@ import picocli.CommandLine.Option;
 public final class CaptureCommand implements Callable<Integer> {
   @Mixin StackOptions stackOptions;
 
+  @Mixin RawTopicOptions kafka;
+
   @Option(
       names = "--listen",
       paramLabel = "PORT",
@@ -39,19 +41,6 @@ public final class CaptureCommand implements Callable<Integer> {
       defaultValue = "localhost",
       description = "address to listen on (default ${DEFAULT-VALUE}; 0.0.0.0 for all)")
   String host;
-
-  @Option(
-      names = "--bootstrap-servers",
-      paramLabel = "HOSTS",
-      description = "Kafka (default: the local stack's, with phc_local_<project> tokens on)")
-  String bootstrapServers;
-
-  @Option(
-      names = "--topic",
-      defaultValue = Topics.RAW,
-      paramLabel = "T",
-      description = "raw topic (default ${DEFAULT-VALUE})")
-  String topic;
 
   @Option(
       names = "--token-file",
@@ -75,8 +64,8 @@ public final class CaptureCommand implements Callable<Integer> {
     if (tokenFile != null && !Files.isReadable(tokenFile)) {
       throw new UserFacingErrors.UsageError("cannot read the token file " + tokenFile);
     }
-    boolean local = bootstrapServers == null;
-    String bootstrap = local ? stackOptions.existingLayout().kafkaBootstrap() : bootstrapServers;
+    boolean local = kafka.local(); // the local stack's Kafka: its phc_local_<project> tokens too
+    String bootstrap = kafka.bootstrap(stackOptions);
     TokenMap map;
     try {
       map = new TokenMap(tokenFile, tokens, localTokens || local);
@@ -86,7 +75,7 @@ public final class CaptureCommand implements Callable<Integer> {
     if (local) {
       Topics.ensure(bootstrap, 2);
     }
-    KafkaEventSink sink = new KafkaEventSink(bootstrap, topic);
+    KafkaEventSink sink = new KafkaEventSink(bootstrap, kafka.topic);
     CaptureServer server;
     try {
       server = CaptureServer.start(host, port, map, sink);
@@ -104,7 +93,7 @@ public final class CaptureCommand implements Callable<Integer> {
     System.out.println("capture  http://" + host + ":" + server.port());
     System.out.println(
         "  topic "
-            + topic
+            + kafka.topic
             + " on "
             + bootstrap
             + (local || localTokens ? "; phc_local_<project> tokens on" : ""));

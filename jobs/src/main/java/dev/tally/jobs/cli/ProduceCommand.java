@@ -28,40 +28,26 @@ import picocli.CommandLine.Spec;
 public final class ProduceCommand implements Callable<Integer> {
   @Mixin StackOptions stackOptions;
 
+  @Mixin RawTopicOptions kafka;
+
   @Spec picocli.CommandLine.Model.CommandSpec spec;
 
   @Option(names = "--input", required = true, paramLabel = "FILE", description = "JSON Lines file")
   Path input;
-
-  @Option(
-      names = "--topic",
-      defaultValue = Topics.RAW,
-      paramLabel = "T",
-      description = "raw topic (default ${DEFAULT-VALUE})")
-  String topic;
-
-  @Option(
-      names = "--bootstrap-servers",
-      paramLabel = "HOSTS",
-      description = "Kafka (default: the local stack's)")
-  String bootstrapServers;
 
   @Override
   public Integer call() throws Exception {
     if (!Files.isRegularFile(input) || !Files.isReadable(input)) {
       throw new ParameterException(spec.commandLine(), "cannot read input file " + input);
     }
-    String bootstrap =
-        bootstrapServers != null
-            ? bootstrapServers
-            : stackOptions.existingLayout().kafkaBootstrap();
-    if (bootstrapServers == null) {
+    String bootstrap = kafka.bootstrap(stackOptions);
+    if (kafka.local()) {
       Topics.ensure(bootstrap, 2);
     }
     List<byte[]> lines = JsonLinesToAvro.lines(Files.readAllBytes(input));
     long avro = 0;
     long raw = 0;
-    try (TrafficProducer producer = new TrafficProducer(bootstrap, topic)) {
+    try (TrafficProducer producer = new TrafficProducer(bootstrap, kafka.topic)) {
       List<Future<RecordMetadata>> sent = new java.util.ArrayList<>();
       for (byte[] line : lines) {
         JsonLinesToAvro.Record r = JsonLinesToAvro.convert(line);
@@ -78,7 +64,7 @@ public final class ProduceCommand implements Callable<Integer> {
     }
     System.out.printf(
         "sent %,d records to %s: %,d as Avro events, %,d as raw bytes (the job dead-letters those)%n",
-        avro + raw, topic, avro, raw);
+        avro + raw, kafka.topic, avro, raw);
     return 0;
   }
 }
