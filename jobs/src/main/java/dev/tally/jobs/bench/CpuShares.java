@@ -123,6 +123,24 @@ final class CpuShares {
     return shares(before.taskManager(), after.taskManager(), seconds, 0.02);
   }
 
+  /**
+   * TaskManager CPU seconds between two snapshots: {@code [all, JIT compiler threads]}, so that a
+   * rate per CPU-second can be shown with the JIT's share apart (a new job's code is compiled while
+   * it runs).
+   */
+  static double[] taskManagerCpuSeconds(Snapshot before, Snapshot after) {
+    double all =
+        after.cpuSeconds().getOrDefault(TASK_MANAGER, 0.0)
+            - before.cpuSeconds().getOrDefault(TASK_MANAGER, 0.0);
+    double jit = 0;
+    for (Map.Entry<String, Double> t : after.taskManager().entrySet()) {
+      if (t.getKey().contains("CompilerThre")) {
+        jit += t.getValue() - before.taskManager().getOrDefault(t.getKey(), 0.0);
+      }
+    }
+    return new double[] {all, jit};
+  }
+
   /** Cores used by each thread group of this JVM between two snapshots, largest first. */
   static Map<String, Double> cliThreads(Snapshot before, Snapshot after) {
     double seconds = (after.nanos() - before.nanos()) / 1e9;

@@ -26,4 +26,37 @@ class CpuSharesTest {
         .isBetween(0.5 / cores, 1.0);
     assertThat(Bench.cpuShares(shares)).contains("tally CLI (traffic, bench)").contains("idle");
   }
+
+  @Test
+  void shouldCountTheTaskManagersCpuWithTheJitApart() {
+    CpuShares.Snapshot before =
+        new CpuShares.Snapshot(
+            0,
+            Map.of("Flink TaskManager", 10.0, "Kafka broker", 5.0),
+            Map.of("C# CompilerThre", 2.0, "deduplicate -> ", 3.0),
+            Map.of());
+    CpuShares.Snapshot after =
+        new CpuShares.Snapshot(
+            1_000_000_000L,
+            Map.of("Flink TaskManager", 25.0, "Kafka broker", 9.0),
+            Map.of("C# CompilerThre", 6.0, "deduplicate -> ", 11.0),
+            Map.of());
+    assertThat(CpuShares.taskManagerCpuSeconds(before, after)).containsExactly(15.0, 4.0);
+  }
+
+  @Test
+  void shouldSplitThisJvmsCpuByThreadGroup() {
+    assumeTrue(CpuShares.available(), "needs Linux /proc");
+    CpuShares.Snapshot before = CpuShares.take();
+    long end = System.nanoTime() + 400_000_000L;
+    long x = 0;
+    while (System.nanoTime() < end) {
+      x += Long.numberOfTrailingZeros(x + System.nanoTime());
+    }
+    Map<String, Double> threads = CpuShares.cliThreads(before, CpuShares.take());
+    assertThat(x).isNotNegative();
+    assertThat(threads.values().stream().mapToDouble(Double::doubleValue).max().orElse(0))
+        .as("the busy thread used most of a core")
+        .isGreaterThan(0.5);
+  }
 }
