@@ -14,9 +14,10 @@ import java.util.UUID;
 
 /**
  * Realistic, seeded product-analytics traffic: a few projects with skewed sizes, pageviews
- * dominating, person properties set now and then, about 2% client retries (duplicates) and 1%
- * invalid records. Event times advance from {@code start} at {@code ratePerSecond} with a little
- * jitter that stays inside the out-of-orderness bound, so no event is too late.
+ * dominating, person properties set now and then, about 2% client retries (duplicates), 1% invalid
+ * records and 2% person links ({@code $identify} and {@code $create_alias}, see {@link #link}).
+ * Event times advance from {@code start} at {@code ratePerSecond} with a little jitter that stays
+ * inside the out-of-orderness bound, so no event is too late.
  */
 public final class TrafficGenerator {
   private static final String[] PROJECTS = {"acme", "acme", "acme", "globex", "globex", "initech"};
@@ -48,6 +49,14 @@ public final class TrafficGenerator {
   private final double[] zipfCumulative; // null: the default, mildly skewed distinct_ids
   private long index;
 
+  private long members;
+
+  /** The new distinct_ids of links, per project: they go on sending events as the same person. */
+  private final Map<String, List<String>> membersByProject = new java.util.HashMap<>();
+
+  /** Makes each generator's new distinct_ids its own (the drill runs two generators at once). */
+  private final String memberPrefix;
+
   public TrafficGenerator(long seed, Instant start, double ratePerSecond, int personsPerProject) {
     this(seed, start, ratePerSecond, personsPerProject, false);
   }
@@ -59,6 +68,7 @@ public final class TrafficGenerator {
     this.millisPerEvent = 1000.0 / ratePerSecond;
     this.personsPerProject = personsPerProject;
     this.zipfCumulative = skewed ? zipf(personsPerProject, ZIPF_EXPONENT) : null;
+    this.memberPrefix = "member-" + Long.toString(random.nextLong() >>> 1, 36) + "-";
   }
 
   /** The project that carries half of the traffic in {@link #skewed} traffic. */
@@ -129,6 +139,9 @@ public final class TrafficGenerator {
               original.avro());
     } else if (roll < 0.03) {
       e = invalid();
+    } else if (roll < 0.05) {
+      e = link();
+      sent.add(e);
     } else {
       e = valid();
       sent.add(e);
@@ -148,7 +161,12 @@ public final class TrafficGenerator {
 
   private GeneratedEvent valid() {
     String project = project();
-    String distinctId = "user-" + personNumber();
+    List<String> members = membersByProject.get(project);
+    // after a link its new distinct_id sends events too (posthog-js switches to it on login)
+    String distinctId =
+        members != null && random.nextDouble() < 0.1
+            ? members.get(random.nextInt(members.size()))
+            : "user-" + personNumber();
     String event = EVENTS[random.nextInt(EVENTS.length)];
     String browser = BROWSERS[random.nextInt(BROWSERS.length)];
     long ts = eventTime();
@@ -181,6 +199,56 @@ public final class TrafficGenerator {
         ts,
         browser,
         AvroCodec.encode(raw));
+  }
+
+  /**
+   * A link: {@code $identify} (or, one in two, {@code $create_alias}) by a new distinct_id {@code
+   * member-<generator>-<n>} of an existing one {@code user-<m>}; the new id then sends some of the
+   * project's later events. U is new at its link, so a link never meets two existing persons (no
+   * merge, no refusal) and the persons of the result do not depend on the order in which the job
+   * reads the partitions of A and U (U joins A's person, or A joins U's if the link is read first):
+   * {@link ExpectedCounts} counts A and every new id linked to it as one person.
+   */
+  private GeneratedEvent link() {
+    String project = project();
+    String anonymous = "user-" + personNumber();
+    String member = memberPrefix + (++members);
+    membersByProject.computeIfAbsent(project, p -> new ArrayList<>()).add(member);
+    boolean identify = random.nextBoolean();
+    String event = identify ? "$identify" : "$create_alias";
+    long ts = eventTime();
+    String uuid = new UUID(random.nextLong(), random.nextLong()).toString();
+    Map<String, Object> props = new LinkedHashMap<>();
+    props.put(identify ? "$anon_distinct_id" : "alias", anonymous);
+    if (identify) {
+      props.put("$set", Map.of("email", member + "@" + project + ".example"));
+    }
+    RawEvent raw =
+        RawEvent.newBuilder()
+            .setUuid(uuid)
+            .setProject(project)
+            .setEvent(event)
+            .setDistinctId(member)
+            .setTimestamp(DateTimeFormatter.ISO_INSTANT.format(Instant.ofEpochMilli(ts)))
+            .setProperties(Json.write(props))
+            .build();
+    return new GeneratedEvent(
+        GeneratedEvent.Kind.VALID, uuid, project, event, member, ts, null, AvroCodec.encode(raw));
+  }
+
+  /** The distinct_id a link event links to its own ({@code $anon_distinct_id} or {@code alias}). */
+  public static String linkedDistinctId(GeneratedEvent e) {
+    if (!"$identify".equals(e.event()) && !"$create_alias".equals(e.event())) {
+      return null;
+    }
+    try {
+      RawEvent raw = AvroCodec.decode(e.avro(), RawEvent.class);
+      Map<String, Object> props = Json.parseTrustedObject(raw.getProperties());
+      Object a = props.get("$identify".equals(e.event()) ? "$anon_distinct_id" : "alias");
+      return a instanceof String s ? s : null;
+    } catch (java.io.IOException x) {
+      throw new java.io.UncheckedIOException(x);
+    }
   }
 
   private GeneratedEvent invalid() {
