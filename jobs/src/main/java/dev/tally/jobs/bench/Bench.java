@@ -146,6 +146,7 @@ public final class Bench {
     StackLayout layout = stack.layout();
     String uniformTopic = "bench_uniform_" + run;
     String skewedTopic = "bench_skewed_" + run;
+    String oneProjectTopic = "bench_one_project_" + run;
     String liveTopic = "bench_live_" + run;
     Topics.ensure(
         layout.kafkaBootstrap(),
@@ -153,6 +154,8 @@ public final class Bench {
             uniformTopic,
             2,
             skewedTopic,
+            2,
+            oneProjectTopic,
             2,
             liveTopic,
             2,
@@ -171,6 +174,10 @@ public final class Bench {
     }
     if (plan.has("skew")) {
       preload(skewedTopic, TrafficGenerator.skewed(2, backlogStart, EVENT_TIME_RATE, 5000), plan);
+      preload(
+          oneProjectTopic,
+          TrafficGenerator.oneProject(1, backlogStart, EVENT_TIME_RATE, 5000),
+          plan);
     }
     double ceiling = Double.NaN;
     if (plan.has("ceiling")) {
@@ -189,7 +196,7 @@ public final class Bench {
       uniform = pipeline(plan, uniformTopic, ceiling, rows);
     }
     if (plan.has("skew")) {
-      skew(plan, skewedTopic, uniform, rows);
+      skew(plan, skewedTopic, oneProjectTopic, uniform, rows);
     }
     if (plan.has("freshness")) {
       double rate =
@@ -336,12 +343,46 @@ public final class Bench {
         what, events / cpu[0], events / Math.max(1e-9, cpu[0] - cpu[1]), cpu[1], cpu[0]);
   }
 
-  private void skew(Plan plan, String skewedTopic, double uniform, List<Row> rows)
+  private void skew(
+      Plan plan, String skewedTopic, String oneProjectTopic, double uniform, List<Row> rows)
       throws Exception {
     double skewed = drain("s", skewedTopic, plan.events());
     rows.add(new Row("3. skewed: half on one project, Zipf distinct_ids", rate(skewed), "", null));
     rows.add(
         new Row("   skewed / uniform", ratio(skewed / uniform), "≥ 0.80", skewed / uniform >= 0.8));
+    double one = drain("o", oneProjectTopic, plan.events());
+    rows.add(
+        new Row(
+            "   one project: the uniform traffic, all of it on one project", rate(one), "", null));
+    rows.add(
+        new Row(
+            "   one project / three projects",
+            ratio(one / uniform),
+            "≥ 0.90",
+            one / uniform >= 0.9));
+    double share =
+        busiestShare(
+            lastDrainSubtasks.entrySet().stream()
+                .filter(t -> t.getKey().startsWith("deduplicate"))
+                .map(Map.Entry::getValue)
+                .findFirst()
+                .orElse(null));
+    rows.add(
+        new Row(
+            "   busiest keyed subtask share",
+            Double.isNaN(share) ? "not measured" : ratio(share),
+            "≤ 0.55",
+            Double.isNaN(share) ? null : share <= 0.55));
+  }
+
+  /** The largest share of records among the subtasks of one task (NaN: none known). */
+  static double busiestShare(List<SubtaskLoad.Subtask> subtasks) {
+    if (subtasks == null || subtasks.isEmpty()) {
+      return Double.NaN;
+    }
+    long all = subtasks.stream().mapToLong(SubtaskLoad.Subtask::records).sum();
+    long most = subtasks.stream().mapToLong(SubtaskLoad.Subtask::records).max().orElse(0);
+    return all == 0 ? Double.NaN : (double) most / all;
   }
 
   /**

@@ -21,7 +21,7 @@ import picocli.CommandLine.Option;
     mixinStandardHelpOptions = true,
     description = {
       "Measure the pipeline on the local stack in one run and write the table to docs/performance.md:",
-      "the machine's ceiling (plain Kafka consumer + Avro decode), a reference job (Nexmark q18: decode, keyBy uuid, RocksDB dedup) and the full job draining the same backlog, the same under skew, freshness at half the sustained rate, recovery after kill -9 of the TaskManager, and savepoint take/restore with many persons. Results are ratios of numbers measured in the same run."
+      "the machine's ceiling (plain Kafka consumer + Avro decode), a reference job (Nexmark q18: decode, keyBy uuid, RocksDB dedup) and the full job draining the same backlog, the same under skew and all on one project (with the busiest keyed subtask's share), freshness at half the sustained rate, recovery after kill -9 of the TaskManager, and savepoint take/restore with many persons. Results are ratios of numbers measured in the same run."
     })
 public final class BenchCommand implements Callable<Integer> {
   @Mixin StackOptions stackOptions;

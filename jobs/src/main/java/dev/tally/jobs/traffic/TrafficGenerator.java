@@ -58,17 +58,35 @@ public final class TrafficGenerator {
   private final String memberPrefix;
 
   public TrafficGenerator(long seed, Instant start, double ratePerSecond, int personsPerProject) {
-    this(seed, start, ratePerSecond, personsPerProject, false);
+    this(seed, start, ratePerSecond, personsPerProject, false, null);
   }
 
   private TrafficGenerator(
-      long seed, Instant start, double ratePerSecond, int personsPerProject, boolean skewed) {
+      long seed,
+      Instant start,
+      double ratePerSecond,
+      int personsPerProject,
+      boolean skewed,
+      String onlyProject) {
+    this.onlyProject = onlyProject;
     this.random = new Random(seed);
     this.startMillis = start.toEpochMilli();
     this.millisPerEvent = 1000.0 / ratePerSecond;
     this.personsPerProject = personsPerProject;
     this.zipfCumulative = skewed ? zipf(personsPerProject, ZIPF_EXPONENT) : null;
     this.memberPrefix = "member-" + Long.toString(random.nextLong() >>> 1, 36) + "-";
+  }
+
+  /** Null, or the one project of {@link #oneProject} traffic. */
+  private final String onlyProject;
+
+  /**
+   * The default traffic with every event in one project ({@code acme}): the case where the project
+   * is no unit of parallelism at all (issue 15's {@code one project / three projects}).
+   */
+  public static TrafficGenerator oneProject(
+      long seed, Instant start, double ratePerSecond, int personsPerProject) {
+    return new TrafficGenerator(seed, start, ratePerSecond, personsPerProject, false, "acme");
   }
 
   /** The project that carries half of the traffic in {@link #skewed} traffic. */
@@ -82,7 +100,7 @@ public final class TrafficGenerator {
    */
   public static TrafficGenerator skewed(
       long seed, Instant start, double ratePerSecond, int personsPerProject) {
-    return new TrafficGenerator(seed, start, ratePerSecond, personsPerProject, true);
+    return new TrafficGenerator(seed, start, ratePerSecond, personsPerProject, true, null);
   }
 
   private static double[] zipf(int n, double exponent) {
@@ -99,6 +117,10 @@ public final class TrafficGenerator {
   }
 
   private String project() {
+    if (onlyProject != null) {
+      random.nextInt(PROJECTS.length); // the same random sequence as the default traffic otherwise
+      return onlyProject;
+    }
     if (zipfCumulative != null && random.nextBoolean()) {
       return HOT_PROJECT;
     }

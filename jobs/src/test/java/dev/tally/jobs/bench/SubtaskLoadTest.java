@@ -26,4 +26,15 @@ class SubtaskLoadTest {
     assertThat(SubtaskLoad.describe(subtasks))
         .isEqualTo("247,758 / 49,296 records, busy 14.0 / 4.8 s");
   }
+
+  @Test
+  void shouldGiveTheBusiestSubtasksShareOfTheRecords() {
+    assertThat(
+            Bench.busiestShare(
+                java.util.List.of(
+                    new SubtaskLoad.Subtask(300, 1), new SubtaskLoad.Subtask(100, 1))))
+        .isEqualTo(0.75);
+    assertThat(Bench.busiestShare(java.util.List.of())).isNaN();
+    assertThat(Bench.busiestShare(null)).isNaN();
+  }
 }
