@@ -360,13 +360,21 @@ public final class Bench {
             ratio(one / uniform),
             "≥ 0.90",
             one / uniform >= 0.9));
-    double share =
-        busiestShare(
-            lastDrainSubtasks.entrySet().stream()
-                .filter(t -> t.getKey().startsWith("deduplicate"))
-                .map(Map.Entry::getValue)
-                .findFirst()
-                .orElse(null));
+    List<SubtaskLoad.Subtask> dedup =
+        lastDrainSubtasks.entrySet().stream()
+            .filter(t -> t.getKey().startsWith("deduplicate"))
+            .map(Map.Entry::getValue)
+            .findFirst()
+            .orElse(null);
+    double share = busiestShare(dedup);
+    if (dedup != null) {
+      rows.add(
+          new Row(
+              "   subtasks of the dedup/person task, one project",
+              SubtaskLoad.describe(dedup),
+              "",
+              null));
+    }
     rows.add(
         new Row(
             "   busiest keyed subtask share",
