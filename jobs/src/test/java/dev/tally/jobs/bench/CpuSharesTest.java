@@ -12,11 +12,7 @@ class CpuSharesTest {
   void shouldAttributeCpuBurntHereToTheCliRole() {
     assumeTrue(CpuShares.available(), "needs Linux /proc");
     CpuShares.Snapshot before = CpuShares.take();
-    long end = System.nanoTime() + 400_000_000L;
-    long x = 0;
-    while (System.nanoTime() < end) {
-      x += Long.numberOfTrailingZeros(x + System.nanoTime());
-    }
+    long x = spinFor400Millis();
     CpuShares.Snapshot after = CpuShares.take();
     Map<String, Double> shares = CpuShares.between(before, after);
     assertThat(x).isNotNegative();
@@ -48,15 +44,21 @@ class CpuSharesTest {
   void shouldSplitThisJvmsCpuByThreadGroup() {
     assumeTrue(CpuShares.available(), "needs Linux /proc");
     CpuShares.Snapshot before = CpuShares.take();
-    long end = System.nanoTime() + 400_000_000L;
-    long x = 0;
-    while (System.nanoTime() < end) {
-      x += Long.numberOfTrailingZeros(x + System.nanoTime());
-    }
+    long x = spinFor400Millis();
     Map<String, Double> threads = CpuShares.cliThreads(before, CpuShares.take());
     assertThat(x).isNotNegative();
     assertThat(threads.values().stream().mapToDouble(Double::doubleValue).max().orElse(0))
         .as("the busy thread used most of a core")
         .isGreaterThan(0.5);
+  }
+
+  /** Keeps one thread busy for 400 ms; the result keeps the JIT from removing the loop. */
+  private static long spinFor400Millis() {
+    long end = System.nanoTime() + 400_000_000L;
+    long x = 0;
+    while (System.nanoTime() < end) {
+      x += Long.numberOfTrailingZeros(x + System.nanoTime());
+    }
+    return x;
   }
 }
