@@ -172,7 +172,11 @@ final class ManagedProcess {
     long deadline = System.nanoTime() + STARTUP_TIMEOUT.toNanos();
     while (System.nanoTime() < deadline) {
       if (!process.isAliveAfterStart()) {
-        throw new IOException(what + " exited during start-up; see " + process.logFile());
+        throw new IOException(
+            jvmShuttingDown()
+                // Ctrl-C reaches the whole process group: the child stopped with the command
+                ? what + " stopped: the command was interrupted"
+                : what + " exited during start-up; see " + process.logFile());
       }
       if (check.ready()) {
         return;
@@ -181,6 +185,18 @@ final class ManagedProcess {
     }
     throw new IOException(
         what + " did not become ready within " + STARTUP_TIMEOUT.toSeconds() + " s; see " + logs);
+  }
+
+  /** Whether this JVM is running its shutdown hooks (Ctrl-C, SIGTERM). */
+  static boolean jvmShuttingDown() {
+    Thread probe = new Thread(() -> {});
+    try {
+      Runtime.getRuntime().addShutdownHook(probe);
+      Runtime.getRuntime().removeShutdownHook(probe);
+      return false;
+    } catch (IllegalStateException shutdownInProgress) {
+      return true;
+    }
   }
 
   /** A module's Maven-resolved runtime classpath ({@code <module>/target/classpath.txt}). */
