@@ -243,14 +243,10 @@ public final class Bench {
             null));
     if (!lastDrainCpu.isEmpty()) {
       rows.add(new Row("   who used the CPU during the drain", cpuShares(lastDrainCpu), "", null));
-      List<String> threads = new ArrayList<>();
-      lastDrainThreads.forEach(
-          (thread, cores) ->
-              threads.add(String.format("%s %.2f", thread.replace("|", "/"), cores)));
       rows.add(
           new Row(
               "   TaskManager threads during the drain (cores)",
-              String.join("; ", threads),
+              CpuShares.describeCores(lastDrainThreads),
               "",
               null));
     }
@@ -301,29 +297,20 @@ public final class Bench {
     String generation = "benchr" + run;
     List<String> args = jobArgs(generation, topic, "earliest");
     args.addAll(List.of("--" + JobOptions.STOPPING_OFFSETS.key(), "latest"));
-    String jarId = flink.uploadJar(jobJar);
-    String job = flink.runJar(jarId, ReferenceJob.class.getName(), args, null);
-    runningJobs.add(job);
-    JobSubmission.awaitRunning(flink, job, Duration.ofSeconds(90));
+    String job = submit(ReferenceJob.class, args, null);
     CpuShares.Snapshot before = CpuShares.take();
     long t0 = System.nanoTime();
-    long deadline = t0 + Duration.ofMinutes(20).toNanos();
-    String state = flink.jobState(job);
-    while (!"FINISHED".equals(state)) {
-      if (List.of("FAILED", "CANCELED").contains(state) || System.nanoTime() > deadline) {
-        throw new IOException(
-            "the reference job "
-                + job
-                + " did not finish: "
-                + state
-                + ", "
-                + flink.rootException(job));
-      }
-      if (stop.get()) {
-        throw new InterruptedException("stopped");
-      }
-      Thread.sleep(100);
-      state = flink.jobState(job);
+    // polled often: the reference drains a million events in ~12 s (a cancel on Ctrl-C ends it)
+    String state =
+        JobSubmission.awaitTerminal(flink, job, Duration.ofMinutes(20), Duration.ofMillis(100));
+    if (!"FINISHED".equals(state)) {
+      throw new IOException(
+          "the reference job "
+              + job
+              + " did not finish: "
+              + state
+              + ", "
+              + flink.rootException(job));
     }
     double seconds = (System.nanoTime() - t0) / 1e9;
     double[] used = CpuShares.taskManagerCpuSeconds(before, CpuShares.take());
@@ -537,8 +524,13 @@ public final class Bench {
       JobSubmission.activateGeneration(admin, generation, args);
     }
     generations.add(generation);
+    return submit(IngestionJob.class, args, savepoint);
+  }
+
+  /** Uploads the job jar, runs {@code entry} from it and waits until its tasks run. */
+  private String submit(Class<?> entry, List<String> args, String savepoint) throws Exception {
     String jarId = flink.uploadJar(jobJar);
-    String job = flink.runJar(jarId, IngestionJob.class.getName(), args, savepoint);
+    String job = flink.runJar(jarId, entry.getName(), args, savepoint);
     runningJobs.add(job);
     JobSubmission.awaitRunning(flink, job, Duration.ofSeconds(90));
     return job;

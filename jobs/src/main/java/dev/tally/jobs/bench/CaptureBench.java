@@ -107,13 +107,13 @@ final class CaptureBench {
         // where the two cores went: saturated in the capture rounds (the door's threads most),
         // not in the producer's, whose single sending thread is its limit
         log.printf(
-            "    cores, capture:  %s| this JVM's threads: %s%n",
-            cores(CpuShares.between(c0, c1), Runtime.getRuntime().availableProcessors()),
-            cores(CpuShares.cliThreads(c0, c1), 1));
+            "    CPU, capture:  %s | this JVM's threads (cores): %s%n",
+            Bench.cpuShares(CpuShares.between(c0, c1)),
+            CpuShares.describeCores(CpuShares.cliThreads(c0, c1)));
         log.printf(
-            "    cores, producer: %s| this JVM's threads: %s%n",
-            cores(CpuShares.between(c1, p1), Runtime.getRuntime().availableProcessors()),
-            cores(CpuShares.cliThreads(c1, p1), 1));
+            "    CPU, producer: %s | this JVM's threads (cores): %s%n",
+            Bench.cpuShares(CpuShares.between(c1, p1)),
+            CpuShares.describeCores(CpuShares.cliThreads(c1, p1)));
       }
     } finally {
       door.close();
@@ -198,13 +198,6 @@ final class CaptureBench {
       throw new IllegalStateException(e);
     }
     return out.toByteArray();
-  }
-
-  /** Shares of {@code cores} as cores used, e.g. {@code Kafka broker 0.31}. */
-  private static String cores(Map<String, Double> shares, int cores) {
-    StringBuilder b = new StringBuilder();
-    shares.forEach((k, v) -> b.append(String.format("%s %.2f  ", k, v * cores)));
-    return b.toString();
   }
 
   static double median(List<Double> v) {

@@ -4,7 +4,9 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
@@ -139,6 +141,13 @@ final class CpuShares {
       }
     }
     return new double[] {all, jit};
+  }
+
+  /** "count events an 0.38; deduplicate -> 0.36" for a report cell (no '|': it is a table). */
+  static String describeCores(Map<String, Double> cores) {
+    List<String> parts = new ArrayList<>();
+    cores.forEach((name, c) -> parts.add(String.format("%s %.2f", name.replace("|", "/"), c)));
+    return String.join("; ", parts);
   }
 
   /** Cores used by each thread group of this JVM between two snapshots, largest first. */

@@ -113,13 +113,19 @@ public final class JobSubmission {
   /** Waits until a cancelled job reached a terminal state. */
   public static void awaitTerminal(FlinkRest flink, String jobId, Duration timeout)
       throws Exception {
+    awaitTerminal(flink, jobId, timeout, Duration.ofMillis(300));
+  }
+
+  /** As above, polling every {@code poll}; returns the terminal state the job reached. */
+  public static String awaitTerminal(FlinkRest flink, String jobId, Duration timeout, Duration poll)
+      throws Exception {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
       String state = flink.jobState(jobId);
       if (List.of("CANCELED", "FAILED", "FINISHED").contains(state)) {
-        return;
+        return state;
       }
-      Thread.sleep(300);
+      Thread.sleep(poll.toMillis());
     }
     throw new IOException("job " + jobId + " did not stop within " + timeout.toSeconds() + " s");
   }

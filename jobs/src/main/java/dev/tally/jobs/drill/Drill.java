@@ -220,11 +220,7 @@ public final class Drill {
                   GeneratedEvent e = generator.next();
                   p.send(e);
                   sent.add(e);
-                  long due = (long) ((i + 1) * 1e9 / rate);
-                  long wait = due - (System.nanoTime() - started);
-                  if (wait > 0) {
-                    TimeUnit.NANOSECONDS.sleep(Math.min(wait, 50_000_000L));
-                  }
+                  pace(i + 1, rate, started);
                 }
               } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -255,6 +251,14 @@ public final class Drill {
       ok &= backfillAndVerify(events);
     }
     return ok;
+  }
+
+  /** Sleeps until {@code sent} records are due at {@code rate} per second since {@code since}. */
+  private static void pace(long sent, double rate, long since) throws InterruptedException {
+    long wait = (long) (sent * 1e9 / rate) - (System.nanoTime() - since);
+    if (wait > 0) {
+      TimeUnit.NANOSECONDS.sleep(Math.min(wait, 50_000_000L));
+    }
   }
 
   private boolean awaitConsumed(long target, Duration timeout) throws Exception {
@@ -514,10 +518,7 @@ public final class Drill {
               p.send(e);
               sent.add(e);
               n++;
-              long wait = (long) (n * 1e9 / sendRate) - (System.nanoTime() - t0);
-              if (wait > 0) {
-                TimeUnit.NANOSECONDS.sleep(Math.min(wait, 50_000_000L));
-              }
+              pace(n, sendRate, t0);
             }
           } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

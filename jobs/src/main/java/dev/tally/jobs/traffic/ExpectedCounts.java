@@ -11,15 +11,15 @@ import java.util.TreeMap;
  * What the event_counts rows must be for generated traffic, computed from the generator's intent
  * (not by the job): valid first copies per (project, grain, window, event), persons = distinct
  * persons, where the two distinct_ids of a link ({@code $identify}, {@code $create_alias}) are one
- * person (the generator's links never meet a second person, so that holds in any read order),
- * nothing too late. Keys are {@code project|grain|window-start-millis|event}, values {@code
+ * person (a link's new id never meets a second person, so that holds in any read order), nothing
+ * too late. Keys are {@code project|grain|window-start-millis|event}, values {@code
  * events/persons}.
  */
 public final class ExpectedCounts {
   private ExpectedCounts() {}
 
   public static Map<String, String> eventCounts(List<GeneratedEvent> sent) {
-    // a link's U is new and its A never linked before: one step of union-find is all it takes
+    // a link's U is new and its A is never itself a new id: one step of union-find is all it takes
     Map<String, String> personOf = new HashMap<>();
     for (GeneratedEvent e : sent) {
       String a =

@@ -203,15 +203,6 @@ public final class TrafficGenerator {
           "$set_once",
           Map.of("first_seen", DateTimeFormatter.ISO_INSTANT.format(Instant.ofEpochMilli(ts))));
     }
-    RawEvent raw =
-        RawEvent.newBuilder()
-            .setUuid(uuid)
-            .setProject(project)
-            .setEvent(event)
-            .setDistinctId(distinctId)
-            .setTimestamp(DateTimeFormatter.ISO_INSTANT.format(Instant.ofEpochMilli(ts)))
-            .setProperties(Json.write(props))
-            .build();
     return new GeneratedEvent(
         GeneratedEvent.Kind.VALID,
         uuid,
@@ -220,7 +211,7 @@ public final class TrafficGenerator {
         distinctId,
         ts,
         browser,
-        AvroCodec.encode(raw));
+        avro(uuid, project, event, distinctId, ts, props));
   }
 
   /**
@@ -245,17 +236,34 @@ public final class TrafficGenerator {
     if (identify) {
       props.put("$set", Map.of("email", member + "@" + project + ".example"));
     }
-    RawEvent raw =
+    return new GeneratedEvent(
+        GeneratedEvent.Kind.VALID,
+        uuid,
+        project,
+        event,
+        member,
+        ts,
+        null,
+        avro(uuid, project, event, member, ts, props));
+  }
+
+  /** A valid raw event as the job reads it from Kafka. */
+  private static byte[] avro(
+      String uuid,
+      String project,
+      String event,
+      String distinctId,
+      long ts,
+      Map<String, Object> props) {
+    return AvroCodec.encode(
         RawEvent.newBuilder()
             .setUuid(uuid)
             .setProject(project)
             .setEvent(event)
-            .setDistinctId(member)
+            .setDistinctId(distinctId)
             .setTimestamp(DateTimeFormatter.ISO_INSTANT.format(Instant.ofEpochMilli(ts)))
             .setProperties(Json.write(props))
-            .build();
-    return new GeneratedEvent(
-        GeneratedEvent.Kind.VALID, uuid, project, event, member, ts, null, AvroCodec.encode(raw));
+            .build());
   }
 
   /** The distinct_id a link event links to its own ({@code $anon_distinct_id} or {@code alias}). */
