@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
@@ -120,6 +121,15 @@ public final class IngestionJob {
     // Flink options among the job's arguments (e.g. state.backend.rocksdb.*) apply to this job and
     // override the defaults above; the settings below are Tally's contract and win.
     env.configure(config);
+    if (config.get(CheckpointingOptions.ENABLE_UNALIGNED)) {
+      throw new IllegalArgumentException(
+          CheckpointingOptions.ENABLE_UNALIGNED.key()
+              + " is not supported: the stage that restores each Kafka partition's order after the"
+              + " shuffle by uuid relies on aligned checkpoints (docs/scale-out.md §3a); remove the"
+              + " option");
+    }
+    // Explicit, so that a cluster-wide default cannot turn them on under the job either.
+    env.getCheckpointConfig().enableUnalignedCheckpoints(false);
     env.setParallelism(config.get(JobOptions.PARALLELISM));
     // No defensive copies between chained operators (they were 14% of the CPU): no Tally operator
     // mutates its input or keeps it after emitting; the PostgreSQL writer copies what it buffers.

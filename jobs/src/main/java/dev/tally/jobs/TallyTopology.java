@@ -7,7 +7,9 @@ import dev.tally.operators.functions.Contribution;
 import dev.tally.operators.functions.CountEventsAndPersons;
 import dev.tally.operators.functions.Deduplicate;
 import dev.tally.operators.functions.EnrichWithPerson;
+import dev.tally.operators.functions.MarkProgress;
 import dev.tally.operators.functions.PreAggregate;
+import dev.tally.operators.functions.RestoreSplitOrder;
 import dev.tally.operators.functions.RouteRecords;
 import dev.tally.operators.functions.SumLedger;
 import dev.tally.operators.functions.SumWarnings;
@@ -19,6 +21,7 @@ import dev.tally.operators.model.EnrichedRecord;
 import dev.tally.operators.model.LedgerEntry;
 import dev.tally.operators.model.ParsedRecord;
 import dev.tally.operators.model.PersonSnapshot;
+import dev.tally.operators.model.Sequenced;
 import dev.tally.operators.model.TallyRow;
 import dev.tally.operators.model.ValidEvent;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
@@ -27,7 +30,6 @@ import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.source.Source;
 import org.apache.flink.streaming.api.datastream.DataStream;
-import org.apache.flink.streaming.api.datastream.DataStreamUtils;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
@@ -36,12 +38,12 @@ import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
  * replay} and the tests run the same topology with different I/O.
  *
  * <pre>
- * source ─ route ─┬─ dead letters ──────────────────────────────────────────→ deadLetters
- *                 └─ dedup ─ enrich (persons) ─┬──────────────────────────────→ enriched
- *                                             └─ lateness ─┬─ too late ──────→ tooLate
- *                                                          └─ rows ─ bundle ─ count ─┐
- *   ledger entries (route, dedup, enrich, lateness) ─ bundle ─ sum ledger ──────────┤
- *   positions (route) ─ bundle ─ track offsets; warnings (enrich) ─ sum ────────────┴→ aggregates
+ * source ─ route ─┬─ dead letters ─────────────────────────────────────────────→ deadLetters
+ *                 └─ dedup (uuid) ─ order (split) ─ enrich (project) ─┬────────→ enriched
+ *                                                  └─ lateness ─┬─ too late ───→ tooLate
+ *                                                               └─ rows ─ bundle ─ count ─┐
+ *   ledger entries (route, dedup, enrich, lateness) ─ bundle ─ sum ledger ───────────────┤
+ *   positions (route) ─ bundle ─ track offsets; warnings (enrich) ─ sum ─────────────────┴→ aggregates
  * </pre>
  *
  * Every stateful operator has a stable uid ({@link Uids}); changing one orphans its state in
@@ -61,7 +63,16 @@ public final class TallyTopology {
   public static final class Uids {
     public static final String SOURCE = "source-events";
     public static final String ROUTE = "route-records";
-    public static final String DEDUP = "dedup";
+    public static final String MARK_PROGRESS = "mark-progress";
+
+    /**
+     * Dedup by (project, uuid). The project-keyed dedup of before issue 15 had the uid {@link
+     * #RETIRED_DEDUP}; its state cannot be re-keyed in place (docs/scale-out.md §8).
+     */
+    public static final String DEDUP = "dedup-uuid";
+
+    public static final String RETIRED_DEDUP = "dedup";
+    public static final String ORDER = "restore-split-order";
     public static final String ENRICH = "enrich-persons";
     public static final String LATENESS = "classify-lateness";
     public static final String CONTRIBUTIONS = "to-contributions";
@@ -119,19 +130,38 @@ public final class TallyTopology {
     DataStream<ParsedRecord> records =
         env.fromSource(source, watermarks, "events").uid(Uids.SOURCE).name("events");
 
-    SingleOutputStreamOperator<ValidEvent> valid =
+    SingleOutputStreamOperator<Sequenced> valid =
         records.process(new RouteRecords()).uid(Uids.ROUTE).name("validate and route");
 
-    SingleOutputStreamOperator<ValidEvent> unique =
+    // Dedup by (project, uuid) spreads one project over every subtask; the order stage then puts
+    // each split back in the order it was read, which the person rules need (decision 22,
+    // docs/scale-out.md §3a). The markers that make that possible ride the data channels.
+    SingleOutputStreamOperator<Sequenced> unique =
         valid
-            .keyBy(e -> e.project, Types.STRING)
+            .transform(
+                "mark progress",
+                TypeInformation.of(Sequenced.class),
+                new MarkProgress(PipelineSettings.ORDER_MARKER_INTERVAL_MILLIS))
+            .uid(Uids.MARK_PROGRESS)
+            .name("mark progress")
+            .keyBy(Sequenced::dedupKey, Types.STRING)
             .process(new Deduplicate(settings.dedupRetention()))
             .uid(Uids.DEDUP)
             .name("deduplicate");
 
+    DataStream<ValidEvent> inOrder =
+        unique
+            .keyBy(s -> s.split, Types.STRING)
+            .transform(
+                "restore split order",
+                TypeInformation.of(ValidEvent.class),
+                new RestoreSplitOrder())
+            .uid(Uids.ORDER)
+            .name("restore split order");
+
     SingleOutputStreamOperator<EnrichedRecord> enriched =
-        // Same key as dedup: no shuffle, so the person rules see each partition's events in order.
-        DataStreamUtils.reinterpretAsKeyedStream(unique, e -> e.project, Types.STRING)
+        inOrder
+            .keyBy(e -> e.project, Types.STRING)
             .process(
                 new EnrichWithPerson(
                     settings.emitPersonSnapshots(),

@@ -39,11 +39,28 @@ class TopologyUidTest {
     }
     assertThat(uidByName)
         .containsKeys(
-            "source-events", "dedup", "enrich-persons", "count-events-persons", "sum-ledger")
-        .containsEntry("dedup", "deduplicate")
+            "source-events",
+            "dedup-uuid",
+            "restore-split-order",
+            "enrich-persons",
+            "count-events-persons",
+            "sum-ledger")
+        .doesNotContainKey(TallyTopology.Uids.RETIRED_DEDUP)
+        .containsEntry("dedup-uuid", "deduplicate")
         .containsEntry("enrich-persons", "enrich with person");
     assertThat(uidByName.keySet())
         .anySatisfy(uid -> assertThat(uid).startsWith(TallyTopology.Uids.SINK_AGGREGATES))
         .anySatisfy(uid -> assertThat(uid).startsWith(TallyTopology.Uids.SINK_ENRICHED));
+  }
+
+  @Test
+  void shouldRefuseUnalignedCheckpointsWithTheReason() {
+    Configuration config = new Configuration();
+    config.setString("execution.checkpointing.unaligned.enabled", "true");
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> IngestionJob.build(StreamExecutionEnvironment.getExecutionEnvironment(), config))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("aligned checkpoints")
+        .hasMessageContaining("remove the option");
   }
 }

@@ -40,6 +40,12 @@ public record PipelineSettings(
   /** Longest time a contribution waits in a pre-aggregation bundle (processing time). */
   public static final long MAX_BUNDLE_DELAY_MILLIS = 200;
 
+  /**
+   * How often route tells dedup how far each split was sent (processing time): the longest an event
+   * waits for its split's order to be restored, plus a shuffle (docs/scale-out.md §3a).
+   */
+  public static final long ORDER_MARKER_INTERVAL_MILLIS = 50;
+
   public PipelineSettings(
       Duration maxOutOfOrderness,
       Duration allowedLateness,

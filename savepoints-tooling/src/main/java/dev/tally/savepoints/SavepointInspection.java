@@ -11,8 +11,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.api.common.state.MapState;
-import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.tuple.Tuple2;
 import org.apache.flink.runtime.checkpoint.OperatorState;
@@ -162,10 +161,10 @@ public final class SavepointInspection {
     }
   }
 
-  /** Emits, per project, how many uuids it remembers. */
+  /** Emits 1 per (project, uuid) it remembers (an expired entry reads as absent). */
   static final class CountSeen extends KeyedStateReaderFunction<String, Long> {
     private final Duration retention;
-    private transient MapState<String, Boolean> seen;
+    private transient ValueState<Boolean> seen;
 
     CountSeen(Duration retention) {
       this.retention = retention;
@@ -173,17 +172,14 @@ public final class SavepointInspection {
 
     @Override
     public void open(OpenContext openContext) {
-      MapStateDescriptor<String, Boolean> d = Deduplicate.seenDescriptor(retention);
-      seen = getRuntimeContext().getMapState(d);
+      seen = getRuntimeContext().getState(Deduplicate.seenDescriptor(retention));
     }
 
     @Override
-    public void readKey(String project, Context ctx, Collector<Long> out) throws Exception {
-      long n = 0;
-      for (String ignored : seen.keys()) {
-        n++;
+    public void readKey(String projectAndUuid, Context ctx, Collector<Long> out) throws Exception {
+      if (seen.value() != null) {
+        out.collect(1L);
       }
-      out.collect(n);
     }
   }
 }

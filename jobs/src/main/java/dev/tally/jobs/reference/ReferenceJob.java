@@ -4,6 +4,7 @@ import dev.tally.jobs.IngestionJob;
 import dev.tally.jobs.IngestionJob.ValidatingDeserializer;
 import dev.tally.jobs.JobOptions;
 import dev.tally.operators.functions.RouteRecords;
+import dev.tally.operators.model.Sequenced;
 import dev.tally.operators.model.ValidEvent;
 import java.time.Duration;
 import java.util.Locale;
@@ -50,7 +51,7 @@ public final class ReferenceJob {
             .process(new RouteRecords())
             .uid("reference-route")
             .name("validate")
-            .keyBy(e -> e.uuid.toLowerCase(Locale.ROOT), Types.STRING)
+            .keyBy(s -> s.event.uuid.toLowerCase(Locale.ROOT), Types.STRING)
             .process(new FirstSeen(config.get(JobOptions.DEDUP_RETENTION)))
             .uid("reference-dedup")
             .name("deduplicate by uuid");
@@ -59,7 +60,7 @@ public final class ReferenceJob {
   }
 
   /** Emits the first event of each uuid (the key). */
-  static final class FirstSeen extends KeyedProcessFunction<String, ValidEvent, ValidEvent> {
+  static final class FirstSeen extends KeyedProcessFunction<String, Sequenced, ValidEvent> {
     private final Duration retention;
     private transient ValueState<Boolean> seen;
 
@@ -82,11 +83,11 @@ public final class ReferenceJob {
     }
 
     @Override
-    public void processElement(ValidEvent e, Context ctx, Collector<ValidEvent> out)
+    public void processElement(Sequenced s, Context ctx, Collector<ValidEvent> out)
         throws Exception {
       if (seen.value() == null) {
         seen.update(Boolean.TRUE);
-        out.collect(e);
+        out.collect(s.event);
       }
     }
   }

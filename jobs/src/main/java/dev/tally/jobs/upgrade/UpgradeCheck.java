@@ -70,6 +70,11 @@ public final class UpgradeCheck {
     return problems;
   }
 
+  private static final String RETIRED_DEDUP_ID =
+      org.apache.flink.state.api.OperatorIdentifier.forUid(TallyTopology.Uids.RETIRED_DEDUP)
+          .getOperatorId()
+          .toHexString();
+
   /** The checking JVM: {@code SAVEPOINT PROGRAM-ARGS…}; prints PROBLEM lines, exit 1 if any. */
   public static void main(String[] args) throws Exception {
     List<String> problems = new ArrayList<>();
@@ -93,7 +98,18 @@ public final class UpgradeCheck {
     }
     if (problems.isEmpty()) {
       for (SavepointInspection.OperatorEntry o : m.operators()) {
-        if (o.bytes() > 0 && !operatorIds.contains(o.operatorId())) {
+        if (o.bytes() > 0
+            && !operatorIds.contains(o.operatorId())
+            && (TallyTopology.Uids.RETIRED_DEDUP.equals(o.uid())
+                || RETIRED_DEDUP_ID.equals(o.operatorId()))) {
+          problems.add(
+              "the savepoint keeps dedup state by project (operator "
+                  + TallyTopology.Uids.RETIRED_DEDUP
+                  + "), the layout before dedup by (project, uuid); it cannot be restored in"
+                  + " place: start the new version as a new generation that reads the raw topic"
+                  + " from its retention start, with `tally backfill --replace`"
+                  + " (docs/scale-out.md §8, docs/backfill.md)");
+        } else if (o.bytes() > 0 && !operatorIds.contains(o.operatorId())) {
           problems.add(
               String.format(
                   "state of operator %s (%,d bytes) has no operator in the new job: a uid was"

@@ -1,43 +1,46 @@
 package dev.tally.operators.functions;
 
 import dev.tally.operators.model.LedgerEntry;
-import dev.tally.operators.model.ValidEvent;
+import dev.tally.operators.model.Sequenced;
 import java.time.Duration;
 import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.api.common.state.MapState;
-import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.state.StateTtlConfig;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.streaming.api.functions.KeyedProcessFunction;
 import org.apache.flink.util.Collector;
 
 /**
- * Drops repeated (project, uuid) keys (SEMANTICS.md §3). Keyed by project, like the enrichment that
- * follows it: events of one distinct_id (one Kafka partition) then reach the person rules in the
- * order they were read, and dedup and enrichment run chained without a shuffle between them
- * (docs/decisions.md). The uuids seen are a {@code MapState} per project, lower-cased. The first
+ * Drops repeated (project, uuid) keys (SEMANTICS.md §3), keyed by {@link Sequenced#dedupKey}
+ * (project, lower-cased uuid) so that one project's events spread over every subtask. The first
  * record wins; later ones are counted under their own hour as duplicates. Retention is
  * processing-time state TTL (an entry lives {@code retention} after it was written); {@code null}
  * keeps entries forever, as replay requires. On RocksDB, expired entries are removed by the
  * compaction filter, so state stays bounded without timers.
+ *
+ * <p>The shuffle by uuid mixes up each split's order, which the person rules need (decision 22):
+ * progress markers from route are passed on, one per marker, to the split's order stage behind the
+ * events of that split this subtask let through (docs/scale-out.md §3a).
  */
-public class Deduplicate extends KeyedProcessFunction<String, ValidEvent, ValidEvent> {
+public class Deduplicate extends KeyedProcessFunction<String, Sequenced, Sequenced> {
   private final Duration retention;
-  private transient MapState<String, Boolean> seen;
+  private transient ValueState<Boolean> seen;
   private transient Counter duplicates;
+  private transient int subtask;
+  private transient int parallelism;
 
   public Deduplicate(Duration retention) {
     this.retention = retention;
   }
 
   /**
-   * The uuids seen per project (lower-cased), expiring {@code retention} after they were written
-   * ({@code null}: never). Part of the savepoint contract: the savepoint tooling reads it.
+   * Whether a (project, uuid) was seen, expiring {@code retention} after it was written ({@code
+   * null}: never). Part of the savepoint contract: the savepoint tooling reads it.
    */
-  public static MapStateDescriptor<String, Boolean> seenDescriptor(Duration retention) {
-    MapStateDescriptor<String, Boolean> descriptor =
-        new MapStateDescriptor<>("seen-uuids", Types.STRING, Types.BOOLEAN);
+  public static ValueStateDescriptor<Boolean> seenDescriptor(Duration retention) {
+    ValueStateDescriptor<Boolean> descriptor = new ValueStateDescriptor<>("seen", Types.BOOLEAN);
     if (retention != null) {
       descriptor.enableTimeToLive(
           StateTtlConfig.newBuilder(retention)
@@ -52,20 +55,34 @@ public class Deduplicate extends KeyedProcessFunction<String, ValidEvent, ValidE
 
   @Override
   public void open(OpenContext openContext) {
-    seen = getRuntimeContext().getMapState(seenDescriptor(retention));
+    seen = getRuntimeContext().getState(seenDescriptor(retention));
     duplicates = getRuntimeContext().getMetricGroup().counter("tallyDuplicates");
+    subtask = getRuntimeContext().getTaskInfo().getIndexOfThisSubtask();
+    parallelism = getRuntimeContext().getTaskInfo().getNumberOfParallelSubtasks();
   }
 
   @Override
-  public void processElement(ValidEvent event, Context ctx, Collector<ValidEvent> out)
+  public void processElement(Sequenced record, Context ctx, Collector<Sequenced> out)
       throws Exception {
-    String uuid = event.uuid.toLowerCase(java.util.Locale.ROOT);
-    if (seen.contains(uuid)) {
-      duplicates.inc();
-      ctx.output(Tags.LEDGER, LedgerEntry.duplicate(event));
+    if (record.isMarker()) {
+      if (record.target != subtask) {
+        throw new IllegalStateException(
+            "a progress marker for dedup subtask "
+                + record.target
+                + " reached subtask "
+                + subtask
+                + ": route and dedup must have the same parallelism and max parallelism (do not"
+                + " set either per operator)");
+      }
+      out.collect(Sequenced.fromDedup(record.split, record.offset, subtask, parallelism));
       return;
     }
-    seen.put(uuid, Boolean.TRUE);
-    out.collect(event);
+    if (seen.value() != null) {
+      duplicates.inc();
+      ctx.output(Tags.LEDGER, LedgerEntry.duplicate(record.event));
+      return;
+    }
+    seen.update(Boolean.TRUE);
+    out.collect(record);
   }
 }
