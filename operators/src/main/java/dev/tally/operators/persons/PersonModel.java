@@ -139,6 +139,15 @@ public final class PersonModel {
     return new Outcome(person, mergedAway, refused, capped[0], changed);
   }
 
+  /**
+   * The distinct_id A that this event links to its own (SEMANTICS.md §4), or null when it is an
+   * ordinary event (no A, or A = U).
+   */
+  public static String linkTarget(ValidEvent e, Map<String, Object> props) {
+    String a = linkedDistinctId(e.event, props);
+    return a == null || a.equals(e.distinctId) ? null : a;
+  }
+
   /** A of §4: {@code $anon_distinct_id} of an {@code $identify}, {@code alias} of an alias. */
   private static String linkedDistinctId(String event, Map<String, Object> props) {
     if ("$identify".equals(event)) {
