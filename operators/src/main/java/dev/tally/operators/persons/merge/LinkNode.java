@@ -40,6 +40,18 @@ public final class LinkNode {
     return c;
   }
 
+  /**
+   * The oldest event timestamp held here (Long.MAX_VALUE: none): the events parked during a
+   * re-route. Bounced events are held by their bouncer until the next person acknowledges them.
+   */
+  public long oldestHold() {
+    long min = Long.MAX_VALUE;
+    for (ValidEvent e : parked) {
+      min = Math.min(min, e.timestampMillis);
+    }
+    return min;
+  }
+
   /** Whether anything of this id waits here. */
   public boolean holdsEvents() {
     return reroutingTo != null;
@@ -50,7 +62,7 @@ public final class LinkNode {
     if (reroutingTo != null) {
       parked.add(e);
     } else {
-      out.toPerson(currentRoot(), new MergeMessage.Routed(e));
+      out.toPerson(currentRoot(), new MergeMessage.Routed(e, null));
     }
   }
 
@@ -72,17 +84,17 @@ public final class LinkNode {
           "bounces of one re-route name two targets: " + reroutingTo + ", " + b.target());
     }
     if (b.routed() != null) {
-      bounced.add(b.routed());
+      // the bouncer holds it until the next person acknowledges it
+      bounced.add(new MergeMessage.Routed(b.routed().event(), b.from()));
       return;
     }
     root = reroutingTo;
     reroutingTo = null;
-    List<ValidEvent> again = new ArrayList<>();
-    bounced.forEach(r -> again.add(r.event()));
-    again.addAll(parked);
+    List<MergeMessage.Routed> again = new ArrayList<>(bounced);
+    parked.forEach(e -> again.add(new MergeMessage.Routed(e, null)));
     bounced.clear();
     parked.clear();
-    again.forEach(e -> out.toPerson(root, new MergeMessage.Routed(e)));
+    again.forEach(r -> out.toPerson(root, r));
   }
 
   private String currentRoot() {
@@ -93,7 +105,7 @@ public final class LinkNode {
   public String fingerprint() {
     StringBuilder sb = new StringBuilder();
     sb.append(root).append('|').append(reroutingTo).append('|');
-    bounced.forEach(r -> sb.append(r.event().uuid).append(','));
+    bounced.forEach(r -> sb.append(r.event().uuid).append('<').append(r.heldBy()).append(','));
     sb.append('|');
     parked.forEach(e -> sb.append(e.uuid).append(','));
     return sb.toString();

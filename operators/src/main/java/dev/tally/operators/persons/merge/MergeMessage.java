@@ -17,8 +17,12 @@ public sealed interface MergeMessage {
     }
   }
 
-  /** An event of one distinct_id. LINKS → PERSONS (data channel). */
-  record Routed(ValidEvent event) implements MergeMessage {}
+  /**
+   * An event of one distinct_id. LINKS → PERSONS (data channel). {@code heldBy}: the tomb that
+   * bounced it last and holds its timestamp back until this node acknowledges it (null when it was
+   * never bounced).
+   */
+  record Routed(ValidEvent event, String heldBy) implements MergeMessage {}
 
   /**
    * Sent by LINKS(d) behind everything it sent to a person that turned out to be a tomb: when the
@@ -30,7 +34,11 @@ public sealed interface MergeMessage {
    * A tomb hands an event (or a {@link Flush}: {@code routed} null) back to LINKS, naming the
    * person it was merged into.
    */
-  record Bounce(Routed routed, String distinctId, String target) implements MergeMessage {}
+  record Bounce(Routed routed, String distinctId, String target, String from)
+      implements MergeMessage {}
+
+  /** The receiver holds the bounced event {@code uuid} now: the bouncer may stop holding it. */
+  record Ack(String uuid) implements MergeMessage {}
 
   /** Follows tombs from h(A) to A's root, on behalf of {@code attempt}. */
   record Find(AttemptId attempt) implements MergeMessage {}

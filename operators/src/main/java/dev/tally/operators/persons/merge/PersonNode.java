@@ -53,6 +53,9 @@ public final class PersonNode {
 
   private boolean draining;
 
+  /** Events this node bounced, by uuid, with their timestamps, until acknowledged. */
+  final Map<String, Long> held = new java.util.TreeMap<>();
+
   record LockRequest(AttemptId attempt, boolean remote) {}
 
   static final class Parked {
@@ -117,6 +120,7 @@ public final class PersonNode {
     attempts.forEach((k, v) -> c.attempts.put(k, v.copy()));
     c.attemptsStarted = attemptsStarted;
     parked.forEach(p -> c.parked.add(new Parked(p.routed, p.attempt)));
+    c.held.putAll(held);
     return c;
   }
 
@@ -135,7 +139,11 @@ public final class PersonNode {
 
   /** Whether anything waits here: parked events, a lock, queued requests, attempts. */
   public boolean busy() {
-    return !parked.isEmpty() || holder != null || !queue.isEmpty() || !attempts.isEmpty();
+    return !parked.isEmpty()
+        || holder != null
+        || !queue.isEmpty()
+        || !attempts.isEmpty()
+        || !held.isEmpty();
   }
 
   private boolean frozen() {
@@ -162,6 +170,8 @@ public final class PersonNode {
       onDecision(d, out);
     } else if (m instanceof MergeMessage.Release r) {
       onRelease(r, out);
+    } else if (m instanceof MergeMessage.Ack a) {
+      held.remove(a.uuid());
     } else {
       throw new IllegalArgumentException("not a message for a person: " + m);
     }
@@ -171,12 +181,16 @@ public final class PersonNode {
 
   public void onRouted(MergeMessage.Routed r, MergeEffects out) throws Exception {
     if (kind == Kind.TOMB) {
-      out.loopToLinks(
-          r.event().distinctId, new MergeMessage.Bounce(r, r.event().distinctId, target));
-      return;
+      bounce(r, out);
+    } else {
+      parked.add(new Parked(r, null)); // held here (as parked, or until applied below)
     }
-    parked.add(new Parked(r, null));
-    drain(out);
+    if (r.heldBy() != null) {
+      out.loopToPerson(r.heldBy(), new MergeMessage.Ack(r.event().uuid));
+    }
+    if (kind != Kind.TOMB) {
+      drain(out);
+    }
   }
 
   /** Only a tomb is flushed (LINKS learnt it is one from its bounce; tombs stay tombs). */
@@ -185,7 +199,7 @@ public final class PersonNode {
       throw new IllegalStateException(
           "a flush of " + f.distinctId() + " reached " + kind + " " + id);
     }
-    out.loopToLinks(f.distinctId(), new MergeMessage.Bounce(null, f.distinctId(), target));
+    out.loopToLinks(f.distinctId(), new MergeMessage.Bounce(null, f.distinctId(), target, id));
   }
 
   /** Applies or starts, in order, every parked event that nothing holds back. */
@@ -465,17 +479,38 @@ public final class PersonNode {
     }
     queue.clear();
     for (Parked p : parked) {
-      String d = p.routed.event().distinctId;
-      out.loopToLinks(d, new MergeMessage.Bounce(p.routed, d, t));
+      bounce(p.routed, out);
     }
     parked.clear();
+  }
+
+  /**
+   * Hands an event back to its LINKS through the loop. Nobody else holds it while it travels, so
+   * this node holds its timestamp back until the next person acknowledges it (freshness, §14).
+   */
+  private void bounce(MergeMessage.Routed r, MergeEffects out) {
+    String d = r.event().distinctId;
+    held.put(r.event().uuid, r.event().timestampMillis);
+    out.loopToLinks(d, new MergeMessage.Bounce(r, d, target, id));
+  }
+
+  /** The oldest event timestamp held here (Long.MAX_VALUE: none): parked or bounced events. */
+  public long oldestHold() {
+    long min = Long.MAX_VALUE;
+    for (Parked p : parked) {
+      min = Math.min(min, p.routed.event().timestampMillis);
+    }
+    for (long t : held.values()) {
+      min = Math.min(min, t);
+    }
+    return min;
   }
 
   public String fingerprint() {
     StringBuilder sb = new StringBuilder();
     sb.append(kind).append('|').append(person).append('|').append(target).append('|');
     sb.append(holder).append(holderRemote).append('|').append(queue).append('|');
-    sb.append(attemptsStarted).append('|');
+    sb.append(attemptsStarted).append('|').append(held.keySet()).append('|');
     for (Attempt at : attempts.values()) {
       sb.append(at.id).append(':').append(at.remote).append(at.same).append(at.ownLock);
       sb.append(at.remoteLocked).append(at.remoteState).append(',');

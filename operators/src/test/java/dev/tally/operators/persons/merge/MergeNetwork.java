@@ -110,6 +110,50 @@ final class MergeNetwork {
     p.on(m, out);
   }
 
+  /** Runs a step, then checks that every event read and not yet applied holds freshness back. */
+  void step(Step s) throws Exception {
+    run(s);
+    checkHolds();
+  }
+
+  /**
+   * Freshness (§14): an event read and not yet applied is parked at a LINKS or PERSONS node, held
+   * by the tomb that bounced it, or on a data channel never bounced (covered by the channel's own
+   * watermark order). Anything else could be overtaken by a watermark and turn late while it waits.
+   */
+  void checkHolds() {
+    java.util.Set<String> covered = new java.util.HashSet<>();
+    links.values().forEach(l -> l.parked.forEach(e -> covered.add(e.uuid)));
+    persons
+        .values()
+        .forEach(
+            p -> {
+              p.parked.forEach(x -> covered.add(x.routed.event().uuid));
+              covered.addAll(p.held.keySet());
+            });
+    channels
+        .values()
+        .forEach(
+            q ->
+                q.forEach(
+                    env -> {
+                      if (env.message() instanceof MergeMessage.Routed r && r.heldBy() == null) {
+                        covered.add(r.event().uuid);
+                      }
+                    }));
+    java.util.Set<String> waiting = new java.util.HashSet<>();
+    expectedOrder.forEach(
+        (d, uuids) -> {
+          int read = uuids.size() - (inputs.containsKey(d) ? inputs.get(d).size() : 0);
+          waiting.addAll(uuids.subList(0, read));
+        });
+    waiting.removeAll(emittedOrder);
+    waiting.removeAll(covered);
+    if (!waiting.isEmpty()) {
+      throw new ModelViolation("events waiting without a hold: " + waiting);
+    }
+  }
+
   private LinkNode link(String d) {
     return links.computeIfAbsent(d, k -> new LinkNode(PROJECT, k));
   }
@@ -277,7 +321,7 @@ final class MergeNetwork {
 
   private static String describe(MergeMessage m) {
     if (m instanceof MergeMessage.Routed r) {
-      return "R" + r.event().uuid;
+      return "R" + r.event().uuid + "<" + r.heldBy();
     }
     if (m instanceof MergeMessage.Bounce b) {
       return "B" + (b.routed() == null ? "flush" : b.routed().event().uuid) + b.target();

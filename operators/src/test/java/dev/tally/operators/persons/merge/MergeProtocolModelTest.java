@@ -87,7 +87,7 @@ class MergeProtocolModelTest {
       MergeNetwork next = state.copy();
       path.addLast(s);
       try {
-        next.run(s);
+        next.step(s);
       } catch (MergeNetwork.ModelViolation | IllegalStateException v) {
         throw new AssertionError(v + "\n after " + MergeNetwork.readable(path.toString()), v);
       }

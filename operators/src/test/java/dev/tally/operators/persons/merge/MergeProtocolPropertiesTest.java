@@ -77,11 +77,11 @@ class MergeProtocolPropertiesTest {
     Random random = new Random(seed);
     List<String> injected = new ArrayList<>();
     for (ValidEvent e : in) {
-      net.run(new MergeNetwork.Step(e.distinctId, null)); // each id's inputs are in this order
+      net.step(new MergeNetwork.Step(e.distinctId, null)); // each id's inputs are in this order
       injected.add(e.uuid);
       List<MergeNetwork.Step> deliveries;
       while (!(deliveries = deliveriesOf(net)).isEmpty()) {
-        net.run(deliveries.get(random.nextInt(deliveries.size())));
+        net.step(deliveries.get(random.nextInt(deliveries.size())));
       }
       assertThat(net.emittedOrder).as("applied in input order").isEqualTo(injected);
     }
@@ -98,7 +98,7 @@ class MergeProtocolPropertiesTest {
     List<MergeNetwork.Step> steps;
     int n = 0;
     while (!(steps = net.enabled()).isEmpty()) {
-      net.run(steps.get(random.nextInt(steps.size())));
+      net.step(steps.get(random.nextInt(steps.size())));
       assertThat(++n).as("steps (a livelock would not end)").isLessThan(100_000);
     }
     net.checkFinal();
