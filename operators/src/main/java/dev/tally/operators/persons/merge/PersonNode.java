@@ -510,14 +510,15 @@ public final class PersonNode {
     StringBuilder sb = new StringBuilder();
     sb.append(kind).append('|').append(person).append('|').append(target).append('|');
     sb.append(holder).append(holderRemote).append('|').append(queue).append('|');
-    sb.append(attemptsStarted).append('|').append(held.keySet()).append('|');
+    sb.append(attemptsStarted).append('|').append(held).append('|');
     for (Attempt at : attempts.values()) {
-      sb.append(at.id).append(':').append(at.remote).append(at.same).append(at.ownLock);
+      sb.append(at.id).append(':').append(at.link.event().uuid).append(at.a).append(at.remote);
+      sb.append(at.same).append(at.ownLock);
       sb.append(at.remoteLocked).append(at.remoteState).append(',');
     }
     sb.append('|');
     for (Parked p : parked) {
-      sb.append(p.routed.event().uuid).append(p.attempt);
+      sb.append(p.routed.event().uuid).append('<').append(p.routed.heldBy()).append(p.attempt);
       sb.append(',');
     }
     return sb.toString();

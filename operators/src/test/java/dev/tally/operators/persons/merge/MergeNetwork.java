@@ -114,6 +114,32 @@ final class MergeNetwork {
   void step(Step s) throws Exception {
     run(s);
     checkHolds();
+    roundTripState();
+  }
+
+  /**
+   * Every node's state goes through its keyed-state bytes after every step, as RocksDB would take
+   * it, and must come back the same; later steps run on what came back.
+   */
+  private void roundTripState() {
+    links.replaceAll(
+        (d, n) -> {
+          LinkNode back = MergeCodec.decodeLinkNode(MergeCodec.encode(n), PROJECT, d);
+          if (!back.fingerprint().equals(n.fingerprint())) {
+            throw new ModelViolation("LINKS state changed in its bytes: " + n.fingerprint());
+          }
+          return back;
+        });
+    persons.replaceAll(
+        (id, n) -> {
+          PersonNode back =
+              MergeCodec.decodePersonNode(
+                  MergeCodec.encode(n), PROJECT, id, PersonModel.UNLIMITED, PersonModel.UNLIMITED);
+          if (!back.fingerprint().equals(n.fingerprint())) {
+            throw new ModelViolation("PERSONS state changed in its bytes: " + n.fingerprint());
+          }
+          return back;
+        });
   }
 
   /**
@@ -186,7 +212,12 @@ final class MergeNetwork {
     };
   }
 
-  private void send(String from, String to, MergeMessage m) {
+  private void send(String from, String to, MergeMessage sent) {
+    // every message travels as the bytes the loop topic or the data channel would carry
+    MergeMessage m = MergeCodec.decodeMessage(MergeCodec.encode(sent));
+    if (!m.equals(sent)) {
+      throw new ModelViolation("message changed in its bytes: " + sent + " -> " + m);
+    }
     channels.computeIfAbsent(from + ">" + to, k -> new ArrayDeque<>()).add(new Envelope(to, m));
   }
 
