@@ -2,6 +2,7 @@ package dev.tally.operators.persons.merge;
 
 import dev.tally.avro.PersonState;
 import dev.tally.operators.model.ValidEvent;
+import dev.tally.operators.persons.PersonModel;
 
 /** Where a node's handlers send what they produce; one per delivery, bound to the sender. */
 public interface MergeEffects {
@@ -15,8 +16,11 @@ public interface MergeEffects {
   void loopToLinks(String distinctId, MergeMessage m);
 
   /**
-   * An event applied to its person: the enriched event's person after it, and whether a merge was
-   * refused (a warning).
+   * An event applied to its person: the enriched event's person after it, and what the rules did (a
+   * refused merge, capped properties: warnings).
    */
-  void enriched(ValidEvent event, PersonState person, boolean mergeRefused);
+  void enriched(ValidEvent event, PersonState person, PersonModel.Outcome outcome);
+
+  /** The rules failed on this event (a poison event): it is dead-lettered, nothing changed. */
+  void failed(ValidEvent event, RuntimeException cause);
 }

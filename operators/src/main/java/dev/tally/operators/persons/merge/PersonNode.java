@@ -223,8 +223,16 @@ public final class PersonNode {
         if (next == null) {
           return;
         }
-        Map<String, Object> props = Json.parseTrustedObject(next.routed.event().propertiesJson);
-        String a = PersonModel.linkTarget(next.routed.event(), props);
+        Map<String, Object> props;
+        String a;
+        try {
+          props = Json.parseTrustedObject(next.routed.event().propertiesJson);
+          a = PersonModel.linkTarget(next.routed.event(), props);
+        } catch (RuntimeException e) {
+          parked.remove(next);
+          out.failed(next.routed.event(), e);
+          continue;
+        }
         if (a == null) {
           parked.remove(next);
           applyOrdinary(next.routed, props, out);
@@ -244,7 +252,13 @@ public final class PersonNode {
       store.add(person);
     }
     store.links.put(r.event().distinctId, kind == Kind.ALIVE ? id : null);
-    PersonModel.Outcome o = PersonModel.apply(store, r.event(), props, maxProperties, maxBytes);
+    PersonModel.Outcome o;
+    try {
+      o = PersonModel.apply(store, r.event(), props, maxProperties, maxBytes);
+    } catch (RuntimeException e) {
+      out.failed(r.event(), e); // a poison event is dead-lettered; the person stays as it was
+      return;
+    }
     if (!o.person().getPersonId().equals(id)) {
       throw new IllegalStateException(
           "an event of "
@@ -256,7 +270,7 @@ public final class PersonNode {
     }
     kind = Kind.ALIVE;
     person = copyOf(o.person());
-    out.enriched(r.event(), copyOf(o.person()), false);
+    out.enriched(r.event(), copyOf(o.person()), o);
   }
 
   // ---- link events: this node coordinates ----
@@ -354,8 +368,19 @@ public final class PersonNode {
     }
     store.links.put(u, uAlive ? id : null);
     store.links.put(at.a, at.same ? id : (aAlive ? at.remote : null));
-    Map<String, Object> props = Json.parseTrustedObject(r.event().propertiesJson);
-    PersonModel.Outcome o = PersonModel.apply(store, r.event(), props, maxProperties, maxBytes);
+    PersonModel.Outcome o;
+    try {
+      Map<String, Object> props = Json.parseTrustedObject(r.event().propertiesJson);
+      o = PersonModel.apply(store, r.event(), props, maxProperties, maxBytes);
+    } catch (RuntimeException e) {
+      // a poison link event: dead-lettered, nothing linked, both locks released
+      out.failed(r.event(), e);
+      if (!at.same) {
+        decision(at, Decision.Outcome.RELEASE, null, null, out);
+      }
+      finish(at, null, out);
+      return;
+    }
     PersonState result = o.person();
     String becomeTombOf = null;
     if (at.same) {
@@ -377,7 +402,12 @@ public final class PersonNode {
     if (!result.getPersonId().equals(becomeTombOf != null ? at.remote : id)) {
       throw new IllegalStateException("link event of " + u + " made person " + result);
     }
-    out.enriched(r.event(), copyOf(result), o.mergeRefused());
+    out.enriched(r.event(), copyOf(result), o);
+    finish(at, becomeTombOf, out);
+  }
+
+  /** The attempt is over: its link event leaves the parked list, the own lock is released. */
+  private void finish(Attempt at, String becomeTombOf, MergeEffects out) throws Exception {
     attempts.remove(at.id);
     parked.removeIf(p -> at.id.equals(p.attempt));
     holder = null;

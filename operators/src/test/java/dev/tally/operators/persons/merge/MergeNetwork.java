@@ -206,8 +206,13 @@ final class MergeNetwork {
       }
 
       @Override
-      public void enriched(ValidEvent event, PersonState person, boolean mergeRefused) {
-        checkAgainstShadow(event, person, mergeRefused);
+      public void enriched(ValidEvent event, PersonState person, PersonModel.Outcome outcome) {
+        checkAgainstShadow(event, person, outcome.mergeRefused());
+      }
+
+      @Override
+      public void failed(ValidEvent event, RuntimeException cause) {
+        throw new ModelViolation("the rules failed on " + event + ": " + cause);
       }
     };
   }

@@ -22,10 +22,10 @@ import net.jqwik.api.constraints.Size;
  * as the sequential model would apply it at that moment, and the end state is the sequential
  * model's over that order with nothing left waiting.
  */
-class MergeProtocolPropertiesTest {
+public class MergeProtocolPropertiesTest {
 
   /** One generated event: its id, its kind, the id it links to, a property value. */
-  record Spec(int id, int kind, int other, int value) {}
+  public record Spec(int id, int kind, int other, int value) {}
 
   @Provide
   Arbitrary<Spec> spec() {
@@ -37,7 +37,7 @@ class MergeProtocolPropertiesTest {
         .as(Spec::new);
   }
 
-  static List<ValidEvent> events(List<Spec> specs) {
+  public static List<ValidEvent> events(List<Spec> specs) {
     List<ValidEvent> out = new ArrayList<>();
     int n = 0;
     for (Spec s : specs) {
