@@ -3,9 +3,11 @@ package dev.tally.jobs;
 import dev.tally.operators.PipelineSettings;
 import dev.tally.operators.functions.ValidEventWatermarks;
 import dev.tally.operators.model.ParsedRecord;
+import dev.tally.operators.persons.merge.LoopRecord;
 import dev.tally.operators.validation.EventValidator;
 import dev.tally.sinks.kafka.KafkaSinks;
 import dev.tally.sinks.kafka.KafkaTransactionChecks;
+import dev.tally.sinks.kafka.LoopTopic;
 import dev.tally.sinks.postgres.PostgresConnectionConfig;
 import dev.tally.sinks.postgres.PostgresTwoPhaseSink;
 import java.io.IOException;
@@ -76,7 +78,91 @@ public final class IngestionJob {
         source(config, deserializer),
         watermarks(config, settings),
         settings,
-        sinks(config, settings));
+        sinks(config, settings),
+        loop(config, settings));
+  }
+
+  /**
+   * The person protocol's loop for {@code tally.persons.layout = distinct-id}, its topic created if
+   * missing; null for the project layout. Refuses what the layout does not support yet.
+   */
+  static TallyTopology.Loop loop(Configuration config, PipelineSettings settings) {
+    String layout = config.get(JobOptions.PERSONS_LAYOUT);
+    if (JobOptions.LAYOUT_PROJECT.equals(layout)) {
+      return null;
+    }
+    if (!JobOptions.LAYOUT_DISTINCT_ID.equals(layout)) {
+      throw new IllegalArgumentException(
+          JobOptions.PERSONS_LAYOUT.key()
+              + " must be "
+              + JobOptions.LAYOUT_PROJECT
+              + " or "
+              + JobOptions.LAYOUT_DISTINCT_ID
+              + ", got '"
+              + layout
+              + "'");
+    }
+    if (config.get(JobOptions.STOPPING_OFFSETS) != null) {
+      throw new IllegalArgumentException(
+          JobOptions.PERSONS_LAYOUT.key()
+              + "=distinct-id cannot run bounded ("
+              + JobOptions.STOPPING_OFFSETS.key()
+              + "): its loop topic never ends (docs/scale-out.md §14); use the project layout");
+    }
+    if (settings.personRetention() != null) {
+      throw new IllegalArgumentException(
+          JobOptions.PERSONS_LAYOUT.key()
+              + "=distinct-id does not support "
+              + JobOptions.PERSON_RETENTION.key()
+              + " yet (an expired tomb would lose a merged id's person); remove one of them");
+    }
+    String topic =
+        LoopTopic.name(
+            config.get(JobOptions.TOPIC_PERSONS_LOOP), config.get(JobOptions.GENERATION));
+    ensureTopic(
+        config.get(JobOptions.KAFKA_BOOTSTRAP),
+        topic,
+        config.get(JobOptions.PERSONS_LOOP_PARTITIONS));
+    KafkaSource<LoopRecord> source =
+        KafkaSource.<LoopRecord>builder()
+            .setBootstrapServers(config.get(JobOptions.KAFKA_BOOTSTRAP))
+            .setTopics(topic)
+            .setGroupId("tally-" + config.get(JobOptions.GENERATION) + "-loop")
+            .setStartingOffsets(OffsetsInitializer.earliest())
+            .setDeserializer(LoopTopic.deserializer())
+            .setProperty("isolation.level", "read_committed")
+            .setProperty("commit.offsets.on.checkpoint", "true")
+            .build();
+    return new TallyTopology.Loop(source, LoopTopic.sink(kafkaSettings(config), topic));
+  }
+
+  private static void ensureTopic(String bootstrap, String topic, int partitions) {
+    java.util.Properties p = new java.util.Properties();
+    p.setProperty("bootstrap.servers", bootstrap);
+    try (org.apache.kafka.clients.admin.Admin admin =
+        org.apache.kafka.clients.admin.Admin.create(p)) {
+      if (admin
+          .listTopics()
+          .names()
+          .get(30, java.util.concurrent.TimeUnit.SECONDS)
+          .contains(topic)) {
+        return;
+      }
+      try {
+        admin
+            .createTopics(
+                List.of(new org.apache.kafka.clients.admin.NewTopic(topic, partitions, (short) -1)))
+            .all()
+            .get(30, java.util.concurrent.TimeUnit.SECONDS);
+      } catch (java.util.concurrent.ExecutionException e) {
+        if (!(e.getCause() instanceof org.apache.kafka.common.errors.TopicExistsException)) {
+          throw e;
+        }
+      }
+    } catch (Exception e) {
+      throw new IllegalStateException(
+          "could not create the persons loop topic " + topic + " on " + bootstrap + ": " + e, e);
+    }
   }
 
   /**
@@ -183,13 +269,7 @@ public final class IngestionJob {
               + compression
               + "'");
     }
-    KafkaSinks.Settings kafka =
-        new KafkaSinks.Settings(
-            config.get(JobOptions.KAFKA_BOOTSTRAP),
-            generation,
-            config.get(JobOptions.KAFKA_TRANSACTION_TIMEOUT),
-            compression,
-            config.get(JobOptions.KAFKA_PRODUCER_METRICS));
+    KafkaSinks.Settings kafka = kafkaSettings(config);
     PostgresTwoPhaseSink aggregates =
         new PostgresTwoPhaseSink(
             new PostgresTwoPhaseSink.Options(
@@ -208,6 +288,15 @@ public final class IngestionJob {
         KafkaSinks.tooLate(kafka, config.get(JobOptions.TOPIC_LATE)),
         aggregates,
         null);
+  }
+
+  private static KafkaSinks.Settings kafkaSettings(Configuration config) {
+    return new KafkaSinks.Settings(
+        config.get(JobOptions.KAFKA_BOOTSTRAP),
+        config.get(JobOptions.GENERATION),
+        config.get(JobOptions.KAFKA_TRANSACTION_TIMEOUT),
+        config.get(JobOptions.KAFKA_COMPRESSION),
+        config.get(JobOptions.KAFKA_PRODUCER_METRICS));
   }
 
   static OffsetsInitializer startingOffsets(String spec) {

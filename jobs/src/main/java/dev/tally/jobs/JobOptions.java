@@ -209,6 +209,37 @@ public final class JobOptions {
                   + " checkpoint, at the latest every 200 ms). 1 turns pre-aggregation off; results"
                   + " are identical either way.");
 
+  /** {@link #PERSONS_LAYOUT} values. */
+  public static final String LAYOUT_PROJECT = "project";
+
+  public static final String LAYOUT_DISTINCT_ID = "distinct-id";
+
+  public static final ConfigOption<String> PERSONS_LAYOUT =
+      key("tally.persons.layout")
+          .stringType()
+          .defaultValue(LAYOUT_PROJECT)
+          .withDescription(
+              "Where person state lives: 'project' (one subtask per project, merges synchronous) or"
+                  + " 'distinct-id' (experimental: persons keyed by person id over every subtask,"
+                  + " merges through the loop topic; docs/scale-out.md §14). 'distinct-id' needs an"
+                  + " unbounded job and does not yet support blue/green from a savepoint.");
+
+  public static final ConfigOption<String> TOPIC_PERSONS_LOOP =
+      key("tally.topic.persons-loop")
+          .stringType()
+          .defaultValue("persons_loop")
+          .withDescription(
+              "Prefix of the loop topic of the 'distinct-id' persons layout; the topic is"
+                  + " <prefix>_<generation>, created by the job if missing (transactional, only the"
+                  + " job writes it).");
+
+  public static final ConfigOption<Integer> PERSONS_LOOP_PARTITIONS =
+      key("tally.persons.loop-partitions")
+          .intType()
+          .defaultValue(8)
+          .withDescription(
+              "Partitions of a loop topic the job creates; never change them while the job runs.");
+
   public static final ConfigOption<Integer> PARALLELISM =
       key("tally.parallelism").intType().defaultValue(2).withDescription("Parallelism of the job.");
 

@@ -1,6 +1,7 @@
 package dev.tally.jobs;
 
 import dev.tally.operators.PipelineSettings;
+import dev.tally.operators.functions.ApplyToPerson;
 import dev.tally.operators.functions.Bundles;
 import dev.tally.operators.functions.ClassifyLateness;
 import dev.tally.operators.functions.Contribution;
@@ -10,6 +11,7 @@ import dev.tally.operators.functions.EnrichWithPerson;
 import dev.tally.operators.functions.MarkProgress;
 import dev.tally.operators.functions.PreAggregate;
 import dev.tally.operators.functions.RestoreSplitOrder;
+import dev.tally.operators.functions.RouteByDistinctId;
 import dev.tally.operators.functions.RouteRecords;
 import dev.tally.operators.functions.SumLedger;
 import dev.tally.operators.functions.SumWarnings;
@@ -24,6 +26,7 @@ import dev.tally.operators.model.PersonSnapshot;
 import dev.tally.operators.model.Sequenced;
 import dev.tally.operators.model.TallyRow;
 import dev.tally.operators.model.ValidEvent;
+import dev.tally.operators.persons.merge.LoopRecord;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
@@ -59,6 +62,13 @@ public final class TallyTopology {
       Sink<TallyRow> aggregates,
       Sink<PersonSnapshot> persons) {}
 
+  /**
+   * The person protocol's loop (docs/scale-out.md §14): a source reading the loop topic
+   * (read_committed) and an exactly-once sink writing it. Given, persons are keyed below the
+   * project ({@code tally.persons.layout = distinct-id}); null, by project.
+   */
+  public record Loop(Source<LoopRecord, ?, ?> source, Sink<LoopRecord> sink) {}
+
   /** Operator uids: part of the savepoint compatibility contract, never rename. */
   public static final class Uids {
     public static final String SOURCE = "source-events";
@@ -74,6 +84,13 @@ public final class TallyTopology {
     public static final String RETIRED_DEDUP = "dedup";
     public static final String ORDER = "restore-split-order";
     public static final String ENRICH = "enrich-persons";
+
+    /** The distinct-id persons layout (docs/scale-out.md §14). */
+    public static final String LINKS = "links-by-distinct-id";
+
+    public static final String PERSONS = "persons-by-person-id";
+    public static final String SOURCE_LOOP = "source-persons-loop";
+    public static final String SINK_LOOP = "sink-persons-loop";
     public static final String LATENESS = "classify-lateness";
     public static final String CONTRIBUTIONS = "to-contributions";
     public static final String PRE_AGGREGATE = "pre-aggregate";
@@ -116,6 +133,56 @@ public final class TallyTopology {
         .name("pre-aggregate ledger of " + what);
   }
 
+  /**
+   * LINKS by (project, distinct_id) and PERSONS by (project, person id), with the loop topic
+   * between them and back (docs/scale-out.md §14).
+   */
+  private static SingleOutputStreamOperator<EnrichedRecord> personsBelowTheProject(
+      StreamExecutionEnvironment env,
+      DataStream<ValidEvent> inOrder,
+      PipelineSettings settings,
+      Loop loop) {
+    DataStream<LoopRecord> fromLoop =
+        env.fromSource(loop.source(), WatermarkStrategy.noWatermarks(), "persons loop")
+            .uid(Uids.SOURCE_LOOP)
+            .name("persons loop");
+    SingleOutputStreamOperator<LoopRecord> routed =
+        inOrder
+            .keyBy(e -> LoopRecord.key(e.project, e.distinctId), Types.STRING)
+            .connect(
+                fromLoop
+                    .filter(r -> r.to == LoopRecord.TO_LINKS)
+                    .name("to links")
+                    .keyBy(r -> r.key, Types.STRING))
+            .transform(
+                "route by distinct_id",
+                TypeInformation.of(LoopRecord.class),
+                new RouteByDistinctId())
+            .uid(Uids.LINKS)
+            .name("route by distinct_id");
+    SingleOutputStreamOperator<EnrichedRecord> enriched =
+        routed
+            .keyBy(r -> r.key, Types.STRING)
+            .connect(
+                fromLoop
+                    .filter(r -> r.to == LoopRecord.TO_PERSONS)
+                    .name("to persons")
+                    .keyBy(r -> r.key, Types.STRING))
+            .transform(
+                "apply to person",
+                TypeInformation.of(EnrichedRecord.class),
+                new ApplyToPerson(
+                    settings.maxPersonProperties(), settings.maxPersonPropertiesBytes()))
+            .uid(Uids.PERSONS)
+            .name("apply to person");
+    enriched
+        .getSideOutput(ApplyToPerson.LOOP)
+        .sinkTo(loop.sink())
+        .uid(Uids.SINK_LOOP)
+        .name("persons loop writer");
+    return enriched;
+  }
+
   private static String partitionOf(ParsedRecord position) {
     return position.topic + '\u0000' + position.partition;
   }
@@ -126,6 +193,17 @@ public final class TallyTopology {
       WatermarkStrategy<ParsedRecord> watermarks,
       PipelineSettings settings,
       Sinks sinks) {
+    build(env, source, watermarks, settings, sinks, null);
+  }
+
+  /** As above; with a {@code loop}, persons are keyed below the project (§14). */
+  public static void build(
+      StreamExecutionEnvironment env,
+      Source<ParsedRecord, ?, ?> source,
+      WatermarkStrategy<ParsedRecord> watermarks,
+      PipelineSettings settings,
+      Sinks sinks,
+      Loop loop) {
 
     DataStream<ParsedRecord> records =
         env.fromSource(source, watermarks, "events").uid(Uids.SOURCE).name("events");
@@ -160,20 +238,26 @@ public final class TallyTopology {
             .name("restore split order");
 
     SingleOutputStreamOperator<EnrichedRecord> enriched =
-        inOrder
-            .keyBy(e -> e.project, Types.STRING)
-            .process(
-                new EnrichWithPerson(
-                    settings.emitPersonSnapshots(),
-                    settings.maxPersonProperties(),
-                    settings.maxPersonPropertiesBytes(),
-                    settings.personRetention(),
-                    settings.personCacheSize()))
-            .uid(Uids.ENRICH)
-            .name("enrich with person");
+        loop == null
+            ? inOrder
+                .keyBy(e -> e.project, Types.STRING)
+                .process(
+                    new EnrichWithPerson(
+                        settings.emitPersonSnapshots(),
+                        settings.maxPersonProperties(),
+                        settings.maxPersonPropertiesBytes(),
+                        settings.personRetention(),
+                        settings.personCacheSize()))
+                .uid(Uids.ENRICH)
+                .name("enrich with person")
+            : personsBelowTheProject(env, inOrder, settings, loop);
 
+    // In the distinct-id layout a re-routed event is applied on a subtask whose own watermark may
+    // have passed it (only the tomb that bounced it held the watermark back): lateness is judged
+    // behind a shuffle, against the minimum over every persons subtask (docs/scale-out.md §14).
+    DataStream<EnrichedRecord> toClassify = loop == null ? enriched : enriched.rebalance();
     SingleOutputStreamOperator<EnrichedRecord> onTime =
-        enriched
+        toClassify
             .transform(
                 "classify lateness",
                 TypeInformation.of(EnrichedRecord.class),

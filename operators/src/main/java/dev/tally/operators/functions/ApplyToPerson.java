@@ -166,6 +166,11 @@ public class ApplyToPerson extends HoldingLoopOperator<LoopRecord, LoopRecord, E
   }
 
   private void loop(byte to, String key, MergeMessage m) {
-    output.collect(LOOP, new StreamRecord<>(new LoopRecord(to, key, MergeCodec.encode(m))));
+    LoopRecord r = new LoopRecord(to, key, MergeCodec.encode(m));
+    r.keyGroups = getRuntimeContext().getTaskInfo().getMaxNumberOfParallelSubtasks();
+    r.fromKeyGroup =
+        org.apache.flink.runtime.state.KeyGroupRangeAssignment.assignToKeyGroup(
+            getCurrentKey(), r.keyGroups);
+    output.collect(LOOP, new StreamRecord<>(r));
   }
 }

@@ -18,6 +18,16 @@ public class LoopRecord {
 
   public byte[] message;
 
+  /**
+   * For the loop topic's partitioner: the sender's key group and the number of key groups. A key
+   * group never moves between loop partitions, so one sender's messages to one receiver stay in
+   * order across a rescale, and while the partitions are a multiple of the parallelism each has a
+   * single writer (no waiting behind another writer's open transaction, review finding 11).
+   */
+  public int fromKeyGroup;
+
+  public int keyGroups = 1;
+
   public LoopRecord() {}
 
   public LoopRecord(byte to, String key, byte[] message) {

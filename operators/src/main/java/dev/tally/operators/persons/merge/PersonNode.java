@@ -182,14 +182,20 @@ public final class PersonNode {
   public void onRouted(MergeMessage.Routed r, MergeEffects out) throws Exception {
     if (kind == Kind.TOMB) {
       bounce(r, out);
-    } else {
-      parked.add(new Parked(r, null)); // held here (as parked, or until applied below)
+      return;
     }
+    parked.add(new Parked(r, null));
+    drain(out);
+  }
+
+  /**
+   * A re-routed event has left this node (applied, dead-lettered or bounced on): its last bouncer
+   * may stop holding it. Not on arrival: this node's own watermark may have passed it already, so
+   * only the bouncer's hold keeps downstream from passing it while it is parked here.
+   */
+  private static void released(MergeMessage.Routed r, MergeEffects out) {
     if (r.heldBy() != null) {
       out.loopToPerson(r.heldBy(), new MergeMessage.Ack(r.event().uuid));
-    }
-    if (kind != Kind.TOMB) {
-      drain(out);
     }
   }
 
@@ -231,6 +237,7 @@ public final class PersonNode {
         } catch (RuntimeException e) {
           parked.remove(next);
           out.failed(next.routed.event(), e);
+          released(next.routed, out);
           continue;
         }
         if (a == null) {
@@ -257,6 +264,7 @@ public final class PersonNode {
       o = PersonModel.apply(store, r.event(), props, maxProperties, maxBytes);
     } catch (RuntimeException e) {
       out.failed(r.event(), e); // a poison event is dead-lettered; the person stays as it was
+      released(r, out);
       return;
     }
     if (!o.person().getPersonId().equals(id)) {
@@ -271,14 +279,23 @@ public final class PersonNode {
     kind = Kind.ALIVE;
     person = copyOf(o.person());
     out.enriched(r.event(), copyOf(o.person()), o);
+    released(r, out);
   }
 
   // ---- link events: this node coordinates ----
 
-  private void startAttempt(Parked p, String a, MergeEffects out) {
+  private void startAttempt(Parked p, String a, MergeEffects out) throws Exception {
     AttemptId x = new AttemptId(id, ++attemptsStarted);
     p.attempt = x;
-    attempts.put(x, new Attempt(x, p.routed, a));
+    Attempt at = new Attempt(x, p.routed, a);
+    attempts.put(x, at);
+    if (kind == Kind.ALIVE && person.getDistinctIds().contains(a)) {
+      // A is one of this person's ids, so its root is this node (an id leaves a person only when
+      // the whole person becomes a tomb): nothing to find, no loop hop
+      at.same = true;
+      requestOwnLock(at, out);
+      return;
+    }
     out.loopToPerson(PersonIds.personId(project, a), new MergeMessage.Find(x));
   }
 
@@ -375,6 +392,7 @@ public final class PersonNode {
     } catch (RuntimeException e) {
       // a poison link event: dead-lettered, nothing linked, both locks released
       out.failed(r.event(), e);
+      released(r, out);
       if (!at.same) {
         decision(at, Decision.Outcome.RELEASE, null, null, out);
       }
@@ -403,6 +421,7 @@ public final class PersonNode {
       throw new IllegalStateException("link event of " + u + " made person " + result);
     }
     out.enriched(r.event(), copyOf(result), o);
+    released(r, out);
     finish(at, becomeTombOf, out);
   }
 
@@ -522,6 +541,7 @@ public final class PersonNode {
     String d = r.event().distinctId;
     held.put(r.event().uuid, r.event().timestampMillis);
     out.loopToLinks(d, new MergeMessage.Bounce(r, d, target, id));
+    released(r, out); // held here now
   }
 
   /** The oldest event timestamp held here (Long.MAX_VALUE: none): parked or bounced events. */

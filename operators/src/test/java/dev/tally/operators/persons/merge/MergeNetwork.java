@@ -154,7 +154,14 @@ final class MergeNetwork {
         .values()
         .forEach(
             p -> {
-              p.parked.forEach(x -> covered.add(x.routed.event().uuid));
+              // parked where it arrived in its channel's watermark order; a re-routed event's
+              // node may have passed it already: it counts only while its bouncer holds it
+              p.parked.forEach(
+                  x -> {
+                    if (x.routed.heldBy() == null) {
+                      covered.add(x.routed.event().uuid);
+                    }
+                  });
               covered.addAll(p.held.keySet());
             });
     channels
@@ -292,6 +299,11 @@ final class MergeNetwork {
   void checkFinal() {
     if (!channelsEmpty() || inputs.values().stream().anyMatch(q -> !q.isEmpty())) {
       throw new ModelViolation("final state with messages or inputs left");
+    }
+    int inputCount = expectedOrder.values().stream().mapToInt(List::size).sum();
+    if (emittedOrder.size() != inputCount) {
+      throw new ModelViolation(
+          "events lost: " + emittedOrder.size() + " of " + inputCount + " applied");
     }
     links.forEach(
         (d, l) -> {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.tally.operators.model.ValidEvent;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashSet;
 import java.util.List;
@@ -100,9 +101,54 @@ class MergeProtocolModelTest {
   private static final String X1 = "{\"x\":1}";
   private static final String X2Y2 = "{\"x\":2,\"y\":2}";
 
+  /**
+   * Explores the scenario under several renamings of its ids: the lock order follows the ids' home
+   * person ids (hashes), so each renaming can take other branches of the protocol. The renamings
+   * are kept if they give a new order of the homes.
+   */
   private void check(ValidEvent... in) throws Exception {
-    long states = explore(List.of(in));
-    System.out.println(states + " states");
+    java.util.Set<String> ids = new java.util.TreeSet<>();
+    for (ValidEvent e : in) {
+      ids.add(e.distinctId);
+      for (String id : List.of("u", "a", "b", "c", "z", "u1", "u2")) {
+        if (e.propertiesJson.contains("\"" + id + "\"")) {
+          ids.add(id);
+        }
+      }
+    }
+    java.util.Set<List<String>> orders = new HashSet<>();
+    long states = 0;
+    for (int k = 0; k < 12 && orders.size() < 4; k++) {
+      String suffix = k == 0 ? "" : "-" + k;
+      List<String> order = new ArrayList<>(ids);
+      order.sort(
+          java.util.Comparator.comparing(
+              id ->
+                  dev.tally.operators.persons.PersonIds.personId(
+                      MergeNetwork.PROJECT, id + suffix)));
+      if (!orders.add(order)) {
+        continue;
+      }
+      List<ValidEvent> renamed = new ArrayList<>();
+      for (ValidEvent e : in) {
+        ValidEvent r = new ValidEvent();
+        r.uuid = e.uuid;
+        r.project = e.project;
+        r.event = e.event;
+        r.distinctId = e.distinctId + suffix;
+        r.timestamp = e.timestamp;
+        r.timestampMillis = e.timestampMillis;
+        String props = e.propertiesJson;
+        for (String id : ids) {
+          props = props.replace("\"" + id + "\"", "\"" + id + suffix + "\"");
+        }
+        r.propertiesJson = props;
+        r.propertiesPresent = true;
+        renamed.add(r);
+      }
+      states += explore(renamed);
+    }
+    System.out.println(states + " states over " + orders.size() + " orders of the homes");
   }
 
   @Test
@@ -176,5 +222,36 @@ class MergeProtocolModelTest {
         identify("u1", "a"),
         identify("u2", "a"),
         identify("a", "u1"));
+  }
+
+  @Test
+  void anIdReRoutedTwiceByTwoMergesInARow() throws Exception {
+    check(
+        view("a", X1),
+        view("u", X1),
+        view("z", X2Y2),
+        identify("u", "a"),
+        identify("z", "u"),
+        view("a", X1));
+  }
+
+  @Test
+  void twoLinkEventsCoordinatedByOnePerson() throws Exception {
+    check(view("a", X1), view("b", X2Y2), alias("u", "z"), identify("u", "a"), identify("z", "b"));
+  }
+
+  @Test
+  void setOnceAndUnsetRacingAMerge() throws Exception {
+    check(
+        view("a", X1),
+        view("u", X2Y2),
+        ev("a", "$pageview", "{\"$set_once\":{\"x\":9,\"w\":9}}"),
+        identify("u", "a"),
+        ev("a", "$pageview", "{\"$unset\":[\"y\"]}"));
+  }
+
+  @Test
+  void anIdentifyOfAnIdAlreadyInThePerson() throws Exception {
+    check(view("u", X1), alias("u", "a"), identify("u", "a"), identify("a", "u"));
   }
 }
