@@ -79,14 +79,15 @@ public final class IngestionJob {
         watermarks(config, settings),
         settings,
         sinks(config, settings),
-        loop(config, settings));
+        loop(config, settings, true));
   }
 
   /**
    * The person protocol's loop for {@code tally.persons.layout = distinct-id}, its topic created if
    * missing; null for the project layout. Refuses what the layout does not support yet.
    */
-  static TallyTopology.Loop loop(Configuration config, PipelineSettings settings) {
+  static TallyTopology.Loop loop(
+      Configuration config, PipelineSettings settings, boolean createTopic) {
     String layout = config.get(JobOptions.PERSONS_LAYOUT);
     if (JobOptions.LAYOUT_PROJECT.equals(layout)) {
       return null;
@@ -119,10 +120,12 @@ public final class IngestionJob {
     String topic =
         LoopTopic.name(
             config.get(JobOptions.TOPIC_PERSONS_LOOP), config.get(JobOptions.GENERATION));
-    ensureTopic(
-        config.get(JobOptions.KAFKA_BOOTSTRAP),
-        topic,
-        config.get(JobOptions.PERSONS_LOOP_PARTITIONS));
+    if (createTopic) {
+      ensureTopic(
+          config.get(JobOptions.KAFKA_BOOTSTRAP),
+          topic,
+          config.get(JobOptions.PERSONS_LOOP_PARTITIONS));
+    }
     KafkaSource<LoopRecord> source =
         KafkaSource.<LoopRecord>builder()
             .setBootstrapServers(config.get(JobOptions.KAFKA_BOOTSTRAP))

@@ -53,6 +53,58 @@ class TopologyUidTest {
         .anySatisfy(uid -> assertThat(uid).startsWith(TallyTopology.Uids.SINK_ENRICHED));
   }
 
+  /** The distinct-id persons layout's graph, built without reaching Kafka. */
+  private static StreamGraph distinctIdGraph(Configuration config) {
+    config.setString(JobOptions.PERSONS_LAYOUT.key(), JobOptions.LAYOUT_DISTINCT_ID);
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+    var settings = IngestionJob.settings(config);
+    IngestionJob.configureEnvironment(env, config);
+    TallyTopology.build(
+        env,
+        IngestionJob.source(config, new IngestionJob.ValidatingDeserializer()),
+        IngestionJob.watermarks(config, settings),
+        settings,
+        IngestionJob.sinks(config, settings),
+        IngestionJob.loop(config, settings, false));
+    return env.getStreamGraph();
+  }
+
+  @Test
+  void shouldGiveTheDistinctIdLayoutItsOwnStableUids() {
+    Map<String, String> uidByName = new HashMap<>();
+    for (StreamNode node : distinctIdGraph(new Configuration()).getStreamNodes()) {
+      assertThat(node.getTransformationUID())
+          .as("uid of operator '%s'", node.getOperatorName())
+          .isNotBlank();
+      uidByName.put(node.getTransformationUID(), node.getOperatorName());
+    }
+    assertThat(uidByName)
+        .containsEntry("links-by-distinct-id", "route by distinct_id")
+        .containsEntry("persons-by-person-id", "apply to person")
+        .containsEntry("source-persons-loop", "persons loop")
+        .containsKeys("dedup-uuid", "restore-split-order", "count-events-persons")
+        .doesNotContainKey("enrich-persons");
+    assertThat(uidByName.keySet())
+        .anySatisfy(uid -> assertThat(uid).startsWith(TallyTopology.Uids.SINK_LOOP));
+  }
+
+  @Test
+  void shouldRefuseWhatTheDistinctIdLayoutDoesNotSupportYet() {
+    Configuration bounded = new Configuration();
+    bounded.setString(JobOptions.STOPPING_OFFSETS.key(), "latest");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> distinctIdGraph(bounded))
+        .hasMessageContaining("cannot run bounded");
+    Configuration retention = new Configuration();
+    retention.setString(JobOptions.PERSON_RETENTION.key(), "30d");
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> distinctIdGraph(retention))
+        .hasMessageContaining(JobOptions.PERSON_RETENTION.key());
+    Configuration unknown = new Configuration();
+    unknown.setString(JobOptions.PERSONS_LAYOUT.key(), "person");
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> IngestionJob.build(StreamExecutionEnvironment.getExecutionEnvironment(), unknown))
+        .hasMessageContaining("must be project or distinct-id");
+  }
+
   @Test
   void shouldRefuseUnalignedCheckpointsWithTheReason() {
     Configuration config = new Configuration();

@@ -351,6 +351,9 @@ public final class Bench {
     // still keyed by project. The share is the person task's: the busiest of the two.
     List<SubtaskLoad.Subtask> dedup = drainTask("deduplicate");
     List<SubtaskLoad.Subtask> persons = drainTask("enrich with person");
+    if (persons == null) {
+      persons = drainTask("apply to person"); // tally.persons.layout=distinct-id
+    }
     double share = busiestShare(persons);
     if (dedup != null) {
       rows.add(
@@ -594,7 +597,12 @@ public final class Bench {
       return SubtaskLoad.of(
           stack.layout().flinkRestUrl(),
           job,
-          List.of("deduplicate", "enrich with person", "count events"));
+          List.of(
+              "deduplicate",
+              "enrich with person",
+              "route by distinct_id",
+              "apply to person",
+              "count events"));
     } catch (IOException e) {
       log("could not read the subtasks' load: %s", e.getMessage());
       return Map.of();

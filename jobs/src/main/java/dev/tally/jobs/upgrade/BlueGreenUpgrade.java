@@ -58,6 +58,26 @@ public final class BlueGreenUpgrade {
       List<String> problems) {}
 
   /**
+   * Why a green cannot start from blue's savepoint with the distinct-id persons layout yet, or
+   * null: the loop topic is per generation, so the merges blue has in flight would be lost to green
+   * (docs/scale-out.md §14, review finding 6).
+   */
+  static String distinctIdLayoutRefusal(GreenStart start, List<String> greenArgs) {
+    int i = greenArgs.indexOf("--" + dev.tally.jobs.JobOptions.PERSONS_LAYOUT.key());
+    boolean distinctId =
+        i >= 0
+            && i + 1 < greenArgs.size()
+            && dev.tally.jobs.JobOptions.LAYOUT_DISTINCT_ID.equals(greenArgs.get(i + 1));
+    if (start != GreenStart.SAVEPOINT || !distinctId) {
+      return null;
+    }
+    return "a green generation cannot start from blue's savepoint with "
+        + dev.tally.jobs.JobOptions.PERSONS_LAYOUT.key()
+        + "=distinct-id yet: blue's merges in flight live in blue's loop topic (docs/scale-out.md"
+        + " §14); recount green from the raw topic instead: --green-start recount";
+  }
+
+  /**
    * @param argsFor program arguments of the job for a generation (same source settings as blue)
    * @param audit the audit target of a generation
    */
@@ -74,6 +94,10 @@ public final class BlueGreenUpgrade {
       Duration deadline)
       throws Exception {
     out.println("0/5 pre-flight: savepoint blue while it runs, check the new jar against it");
+    String refused = distinctIdLayoutRefusal(start, argsFor.apply(greenGeneration));
+    if (refused != null) {
+      return new Result(false, null, null, null, List.of(refused));
+    }
     String greenSavepoint = null;
     if (start == GreenStart.SAVEPOINT) {
       try (Connection c = admin.call()) {

@@ -14,6 +14,8 @@ import dev.tally.operators.persons.merge.MergeMessage;
 import dev.tally.operators.persons.merge.PersonNode;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
@@ -38,6 +40,10 @@ public class ApplyToPerson extends HoldingLoopOperator<LoopRecord, LoopRecord, E
   private final int maxProperties;
   private final int maxPropertiesBytes;
   private transient ValueState<byte[]> node;
+
+  /** Nodes with something waiting, by key: written to {@link #node} before every barrier. */
+  private transient Map<String, PersonNode> busy;
+
   private transient Counter mergeRefused;
   private transient Counter merges;
   private transient Counter propertiesCapped;
@@ -57,6 +63,7 @@ public class ApplyToPerson extends HoldingLoopOperator<LoopRecord, LoopRecord, E
             .getState(
                 new ValueStateDescriptor<>(
                     STATE, PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+    busy = new HashMap<>();
     mergeRefused = getMetricGroup().counter("tallyPersonMergeRefused");
     merges = getMetricGroup().counter("tallyPersonMerges");
     propertiesCapped = getMetricGroup().counter("tallyPersonPropertiesCapped");
@@ -78,23 +85,48 @@ public class ApplyToPerson extends HoldingLoopOperator<LoopRecord, LoopRecord, E
   private void handle(LoopRecord r) throws Exception {
     String key = (String) getCurrentKey();
     String project = LoopRecord.projectOf(key);
-    byte[] before = node.value();
-    PersonNode n =
-        before == null
-            ? new PersonNode(project, LoopRecord.idOf(key), maxProperties, maxPropertiesBytes)
-            : MergeCodec.decodePersonNode(
-                before, project, LoopRecord.idOf(key), maxProperties, maxPropertiesBytes);
+    PersonNode n = busy.get(key);
+    boolean cached = n != null;
+    byte[] before = null;
+    if (!cached) {
+      before = node.value();
+      n =
+          before == null
+              ? new PersonNode(project, LoopRecord.idOf(key), maxProperties, maxPropertiesBytes)
+              : MergeCodec.decodePersonNode(
+                  before, project, LoopRecord.idOf(key), maxProperties, maxPropertiesBytes);
+    }
     n.on(MergeCodec.decodeMessage(r.message), effects(project));
-    byte[] after = MergeCodec.encode(n);
-    if (n.kind() == PersonNode.Kind.UNBORN && !n.busy()) {
-      if (before != null) {
-        node.clear();
+    if (n.busy()) {
+      // kept in memory and written at the next barrier: a hot person frozen by a merge parks
+      // thousands of events, and rewriting them all with every event would be quadratic
+      busy.put(key, n);
+    } else {
+      busy.remove(key);
+      if (n.kind() == PersonNode.Kind.UNBORN) {
+        if (cached || before != null) {
+          node.clear();
+        }
+      } else {
+        byte[] after = MergeCodec.encode(n);
+        if (cached || !Arrays.equals(before, after)) {
+          node.update(after); // most events leave their person as it was: no write
+        }
       }
-    } else if (!Arrays.equals(before, after)) {
-      node.update(after); // most events leave their person as it was: no write
     }
     updateHold(key, n.oldestHold());
     advanceWatermark();
+  }
+
+  /** Before the keyed state is snapshotted (it is, right after this method). */
+  @Override
+  public void snapshotState(org.apache.flink.runtime.state.StateSnapshotContext context)
+      throws Exception {
+    for (Map.Entry<String, PersonNode> e : busy.entrySet()) {
+      setCurrentKey(e.getKey());
+      node.update(MergeCodec.encode(e.getValue()));
+    }
+    super.snapshotState(context);
   }
 
   private MergeEffects effects(String project) {

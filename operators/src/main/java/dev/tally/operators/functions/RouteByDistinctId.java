@@ -22,6 +22,10 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 public class RouteByDistinctId extends HoldingLoopOperator<ValidEvent, LoopRecord, LoopRecord> {
   static final String STATE = "links-node";
   private transient ValueState<byte[]> node;
+
+  /** Ids being re-routed, by key: written to {@link #node} before every barrier (see PERSONS). */
+  private transient java.util.Map<String, LinkNode> busy;
+
   private transient StreamRecord<LoopRecord> reuse;
 
   @Override
@@ -33,19 +37,24 @@ public class RouteByDistinctId extends HoldingLoopOperator<ValidEvent, LoopRecor
                 new ValueStateDescriptor<>(
                     STATE, PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
     reuse = new StreamRecord<>(null);
+    busy = new java.util.HashMap<>();
     getMetricGroup().gauge("tallyLinksHolding", (Gauge<Integer>) this::keysHolding);
   }
 
   @Override
   public void processElement1(StreamRecord<ValidEvent> element) throws Exception {
     String key = (String) getCurrentKey();
-    byte[] before = node.value();
-    if (before == null) {
-      // the common case: an id never re-routed goes to its home, with no state written
-      emit(element.getValue(), key);
-      return;
+    LinkNode n = busy.get(key);
+    byte[] before = null;
+    if (n == null) {
+      before = node.value();
+      if (before == null) {
+        // the common case: an id never re-routed goes to its home, with no state written
+        emit(element.getValue(), key);
+        return;
+      }
+      n = MergeCodec.decodeLinkNode(before, LoopRecord.projectOf(key), LoopRecord.idOf(key));
     }
-    LinkNode n = MergeCodec.decodeLinkNode(before, LoopRecord.projectOf(key), LoopRecord.idOf(key));
     n.onEvent(element.getValue(), effects(key));
     save(key, before, n);
   }
@@ -53,23 +62,44 @@ public class RouteByDistinctId extends HoldingLoopOperator<ValidEvent, LoopRecor
   @Override
   public void processElement2(StreamRecord<LoopRecord> element) throws Exception {
     String key = (String) getCurrentKey();
-    byte[] before = node.value();
-    LinkNode n =
-        before == null
-            ? new LinkNode(LoopRecord.projectOf(key), LoopRecord.idOf(key))
-            : MergeCodec.decodeLinkNode(before, LoopRecord.projectOf(key), LoopRecord.idOf(key));
+    LinkNode n = busy.get(key);
+    byte[] before = null;
+    if (n == null) {
+      before = node.value();
+      n =
+          before == null
+              ? new LinkNode(LoopRecord.projectOf(key), LoopRecord.idOf(key))
+              : MergeCodec.decodeLinkNode(before, LoopRecord.projectOf(key), LoopRecord.idOf(key));
+    }
     n.onBounce(
         (MergeMessage.Bounce) MergeCodec.decodeMessage(element.getValue().message), effects(key));
     save(key, before, n);
   }
 
+  /** {@code before}: the stored bytes, or null when the node came from {@link #busy}. */
   private void save(String key, byte[] before, LinkNode n) throws Exception {
-    byte[] after = MergeCodec.encode(n);
-    if (!java.util.Arrays.equals(before, after)) {
-      node.update(after);
+    if (n.holdsEvents()) {
+      busy.put(key, n);
+    } else {
+      boolean cached = busy.remove(key) != null;
+      byte[] after = MergeCodec.encode(n);
+      if (cached || !java.util.Arrays.equals(before, after)) {
+        node.update(after);
+      }
     }
     updateHold(key, n.oldestHold());
     advanceWatermark();
+  }
+
+  /** Before the keyed state is snapshotted (it is, right after this method). */
+  @Override
+  public void snapshotState(org.apache.flink.runtime.state.StateSnapshotContext context)
+      throws Exception {
+    for (var e : busy.entrySet()) {
+      setCurrentKey(e.getKey());
+      node.update(MergeCodec.encode(e.getValue()));
+    }
+    super.snapshotState(context);
   }
 
   private void emit(ValidEvent e, String key) {

@@ -239,7 +239,7 @@ public final class MergeCodec {
             n.parked.add(new PersonNode.Parked(readRouted(in), readNullableAttempt(in)));
           }
           for (int i = in.readInt(); i > 0; i--) {
-            n.held.put(readString(in), in.readLong());
+            n.hold(readString(in), in.readLong());
           }
           return n;
         });

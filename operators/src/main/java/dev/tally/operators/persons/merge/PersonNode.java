@@ -7,13 +7,9 @@ import dev.tally.operators.persons.PersonModel;
 import dev.tally.operators.persons.merge.MergeMessage.AttemptId;
 import dev.tally.operators.persons.merge.MergeMessage.Decision;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * PERSONS(x): one node of the persons' union-find (docs/scale-out.md §14). It is unborn, the alive
@@ -49,12 +45,15 @@ public final class PersonNode {
   long attemptsStarted;
 
   /** Events not yet applied, in arrival order; an in-progress link event stays at its place. */
-  final List<Parked> parked = new ArrayList<>();
+  final ParkedEvents parked = new ParkedEvents();
 
   private boolean draining;
+  private boolean drainAgain;
 
   /** Events this node bounced, by uuid, with their timestamps, until acknowledged. */
   final Map<String, Long> held = new java.util.TreeMap<>();
+
+  private final java.util.TreeMap<Long, Integer> heldTimes = new java.util.TreeMap<>();
 
   record LockRequest(AttemptId attempt, boolean remote) {}
 
@@ -120,7 +119,7 @@ public final class PersonNode {
     attempts.forEach((k, v) -> c.attempts.put(k, v.copy()));
     c.attemptsStarted = attemptsStarted;
     parked.forEach(p -> c.parked.add(new Parked(p.routed, p.attempt)));
-    c.held.putAll(held);
+    held.forEach(c::hold);
     return c;
   }
 
@@ -171,7 +170,7 @@ public final class PersonNode {
     } else if (m instanceof MergeMessage.Release r) {
       onRelease(r, out);
     } else if (m instanceof MergeMessage.Ack a) {
-      held.remove(a.uuid());
+      unhold(a.uuid());
     } else {
       throw new IllegalArgumentException("not a message for a person: " + m);
     }
@@ -208,45 +207,45 @@ public final class PersonNode {
     out.loopToLinks(f.distinctId(), new MergeMessage.Bounce(null, f.distinctId(), target, id));
   }
 
-  /** Applies or starts, in order, every parked event that nothing holds back. */
+  /**
+   * Applies or starts, each id in its order, every parked event that nothing holds back: an id
+   * waits behind its own link event in progress; everything waits while the node is frozen.
+   */
   private void drain(MergeEffects out) throws Exception {
     if (draining) {
-      return; // the running loop below picks up whatever changed
+      drainAgain = true; // the running loop below makes another pass
+      return;
     }
     draining = true;
     try {
-      while (kind != Kind.TOMB && !frozen()) {
-        Parked next = null;
-        Set<String> blocked = new HashSet<>();
-        for (Parked p : parked) {
-          String d = p.routed.event().distinctId;
-          if (p.attempt == null && !blocked.contains(d)) {
-            next = p;
-            break;
+      do {
+        drainAgain = false;
+        for (String d : parked.ids()) {
+          Parked next;
+          while (kind != Kind.TOMB
+              && !frozen()
+              && (next = parked.head(d)) != null
+              && next.attempt == null) {
+            Map<String, Object> props;
+            String a;
+            try {
+              props = Json.parseTrustedObject(next.routed.event().propertiesJson);
+              a = PersonModel.linkTarget(next.routed.event(), props);
+            } catch (RuntimeException e) {
+              parked.removeHead(d, next);
+              out.failed(next.routed.event(), e);
+              released(next.routed, out);
+              continue;
+            }
+            if (a == null) {
+              parked.removeHead(d, next);
+              applyOrdinary(next.routed, props, out);
+            } else {
+              startAttempt(next, a, out);
+            }
           }
-          blocked.add(d);
         }
-        if (next == null) {
-          return;
-        }
-        Map<String, Object> props;
-        String a;
-        try {
-          props = Json.parseTrustedObject(next.routed.event().propertiesJson);
-          a = PersonModel.linkTarget(next.routed.event(), props);
-        } catch (RuntimeException e) {
-          parked.remove(next);
-          out.failed(next.routed.event(), e);
-          released(next.routed, out);
-          continue;
-        }
-        if (a == null) {
-          parked.remove(next);
-          applyOrdinary(next.routed, props, out);
-        } else {
-          startAttempt(next, a, out);
-        }
-      }
+      } while (drainAgain && kind != Kind.TOMB && !frozen());
     } finally {
       draining = false;
     }
@@ -428,7 +427,7 @@ public final class PersonNode {
   /** The attempt is over: its link event leaves the parked list, the own lock is released. */
   private void finish(Attempt at, String becomeTombOf, MergeEffects out) throws Exception {
     attempts.remove(at.id);
-    parked.removeIf(p -> at.id.equals(p.attempt));
+    parked.removeAttempt(at.id, at.link.event().distinctId);
     holder = null;
     if (becomeTombOf != null) {
       becomeTomb(becomeTombOf, out);
@@ -539,21 +538,28 @@ public final class PersonNode {
    */
   private void bounce(MergeMessage.Routed r, MergeEffects out) {
     String d = r.event().distinctId;
-    held.put(r.event().uuid, r.event().timestampMillis);
+    hold(r.event().uuid, r.event().timestampMillis);
     out.loopToLinks(d, new MergeMessage.Bounce(r, d, target, id));
     released(r, out); // held here now
   }
 
   /** The oldest event timestamp held here (Long.MAX_VALUE: none): parked or bounced events. */
   public long oldestHold() {
-    long min = Long.MAX_VALUE;
-    for (Parked p : parked) {
-      min = Math.min(min, p.routed.event().timestampMillis);
+    return Math.min(parked.oldest(), heldTimes.isEmpty() ? Long.MAX_VALUE : heldTimes.firstKey());
+  }
+
+  /** Holds a bounced event's timestamp until its next node acknowledges it. */
+  void hold(String uuid, long timestamp) {
+    if (held.put(uuid, timestamp) == null) {
+      heldTimes.merge(timestamp, 1, Integer::sum);
     }
-    for (long t : held.values()) {
-      min = Math.min(min, t);
+  }
+
+  private void unhold(String uuid) {
+    Long t = held.remove(uuid);
+    if (t != null) {
+      heldTimes.computeIfPresent(t, (k, n) -> n == 1 ? null : n - 1);
     }
-    return min;
   }
 
   public String fingerprint() {
