@@ -152,6 +152,7 @@ public final class TallyTopology {
             .connect(
                 fromLoop
                     .filter(r -> r.to == LoopRecord.TO_LINKS)
+                    .uid(Uids.SOURCE_LOOP + "-to-links")
                     .name("to links")
                     .keyBy(r -> r.key, Types.STRING))
             .transform(
@@ -166,6 +167,7 @@ public final class TallyTopology {
             .connect(
                 fromLoop
                     .filter(r -> r.to == LoopRecord.TO_PERSONS)
+                    .uid(Uids.SOURCE_LOOP + "-to-persons")
                     .name("to persons")
                     .keyBy(r -> r.key, Types.STRING))
             .transform(

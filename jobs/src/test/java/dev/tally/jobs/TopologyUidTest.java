@@ -81,7 +81,7 @@ class TopologyUidTest {
     assertThat(uidByName)
         .containsEntry("links-by-distinct-id", "route by distinct_id")
         .containsEntry("persons-by-person-id", "apply to person")
-        .containsEntry("source-persons-loop", "persons loop")
+        .containsEntry("source-persons-loop", "Source: persons loop")
         .containsKeys("dedup-uuid", "restore-split-order", "count-events-persons")
         .doesNotContainKey("enrich-persons");
     assertThat(uidByName.keySet())

@@ -17,7 +17,8 @@ import java.util.List;
  * The bytes of the person protocol's keyed state ({@link LinkNode}, {@link PersonNode}) and of its
  * messages (data channel and loop topic). Every encoding starts with a version byte; a reader
  * accepts every version it lists and refuses a newer one with the remedy, so a savepoint or a loop
- * message written by a newer Tally is never misread. Version history: 1 — first.
+ * message written by a newer Tally is never misread. Version history: 1 — first (its attempts
+ * gained the join flag before any release wrote it).
  */
 public final class MergeCodec {
   static final byte V1 = 1;
@@ -37,6 +38,9 @@ public final class MergeCodec {
   private static final byte DECISION = 9;
   private static final byte RELEASE = 10;
   private static final byte ACK = 11;
+  private static final byte JOIN = 12;
+  private static final byte JOINED = 13;
+  private static final byte DECLINED = 14;
 
   public static byte[] encode(MergeMessage m) {
     return write(
@@ -102,6 +106,18 @@ public final class MergeCodec {
     } else if (m instanceof MergeMessage.Ack a) {
       out.writeByte(ACK);
       writeString(out, a.uuid());
+    } else if (m instanceof MergeMessage.Join j) {
+      out.writeByte(JOIN);
+      writeAttempt(out, j.attempt());
+      writeRouted(out, j.link());
+    } else if (m instanceof MergeMessage.Joined j) {
+      out.writeByte(JOINED);
+      writeAttempt(out, j.attempt());
+      writeNullable(out, j.root());
+    } else if (m instanceof MergeMessage.Declined d) {
+      out.writeByte(DECLINED);
+      writeAttempt(out, d.attempt());
+      writeString(out, d.root());
     } else {
       throw new IllegalArgumentException("no encoding for " + m);
     }
@@ -129,6 +145,9 @@ public final class MergeCodec {
               readPerson(in));
       case RELEASE -> new MergeMessage.Release(readAttempt(in));
       case ACK -> new MergeMessage.Ack(readString(in));
+      case JOIN -> new MergeMessage.Join(readAttempt(in), readRouted(in));
+      case JOINED -> new MergeMessage.Joined(readAttempt(in), readNullable(in));
+      case DECLINED -> new MergeMessage.Declined(readAttempt(in), readString(in));
       default -> throw new IOException("unknown person-protocol message type " + tag);
     };
   }
@@ -191,6 +210,7 @@ public final class MergeCodec {
             writeString(out, at.a);
             writeNullable(out, at.remote);
             out.writeBoolean(at.same);
+            out.writeBoolean(at.joining);
             out.writeBoolean(at.ownLock);
             out.writeBoolean(at.remoteLocked);
             writePerson(out, at.remoteState);
@@ -229,6 +249,7 @@ public final class MergeCodec {
             PersonNode.Attempt at = new PersonNode.Attempt(id, readRouted(in), readString(in));
             at.remote = readNullable(in);
             at.same = in.readBoolean();
+            at.joining = in.readBoolean();
             at.ownLock = in.readBoolean();
             at.remoteLocked = in.readBoolean();
             at.remoteState = readPerson(in);

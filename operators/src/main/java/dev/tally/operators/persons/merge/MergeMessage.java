@@ -70,6 +70,19 @@ public sealed interface MergeMessage {
     }
   }
 
+  /**
+   * U is unknown (its home is unborn): the link event itself goes to A's root, which applies it
+   * there at once — U joins A's person — if it is alive and its lock is free (the fast path: no
+   * lock of A's person, nothing frozen).
+   */
+  record Join(AttemptId attempt, Routed link) implements MergeMessage {}
+
+  /** A's root applied the link event: U's home becomes a tomb of it. */
+  record Joined(AttemptId attempt, String root) implements MergeMessage {}
+
+  /** A's root could not apply it (unborn, or its lock held): take the locks in order instead. */
+  record Declined(AttemptId attempt, String root) implements MergeMessage {}
+
   /** The attempt died after its lock was granted: free it. */
   record Release(AttemptId attempt) implements MergeMessage {}
 }

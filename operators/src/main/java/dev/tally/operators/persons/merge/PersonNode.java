@@ -2,6 +2,7 @@ package dev.tally.operators.persons.merge;
 
 import dev.tally.avro.PersonState;
 import dev.tally.operators.json.Json;
+import dev.tally.operators.model.ValidEvent;
 import dev.tally.operators.persons.PersonIds;
 import dev.tally.operators.persons.PersonModel;
 import dev.tally.operators.persons.merge.MergeMessage.AttemptId;
@@ -76,6 +77,10 @@ public final class PersonNode {
     String remote;
 
     boolean same;
+
+    /** U's home is unborn: the fast path of {@link MergeMessage.Join} is being tried. */
+    boolean joining;
+
     boolean ownLock;
     boolean remoteLocked;
     PersonState remoteState;
@@ -90,6 +95,7 @@ public final class PersonNode {
       Attempt c = new Attempt(id, link, a);
       c.remote = remote;
       c.same = same;
+      c.joining = joining;
       c.ownLock = ownLock;
       c.remoteLocked = remoteLocked;
       c.remoteState = copyOf(remoteState);
@@ -167,6 +173,12 @@ public final class PersonNode {
       onMoved(mv, out);
     } else if (m instanceof Decision d) {
       onDecision(d, out);
+    } else if (m instanceof MergeMessage.Join j) {
+      onJoin(j, out);
+    } else if (m instanceof MergeMessage.Joined j) {
+      onJoined(j, out);
+    } else if (m instanceof MergeMessage.Declined d) {
+      onDeclined(d, out);
     } else if (m instanceof MergeMessage.Release r) {
       onRelease(r, out);
     } else if (m instanceof MergeMessage.Ack a) {
@@ -295,7 +307,70 @@ public final class PersonNode {
       requestOwnLock(at, out);
       return;
     }
+    if (kind == Kind.UNBORN) {
+      // U is unknown: hold U's home and send the link event itself to A's root (Join)
+      at.joining = true;
+      requestOwnLock(at, out);
+      return;
+    }
     out.loopToPerson(PersonIds.personId(project, a), new MergeMessage.Find(x));
+  }
+
+  /** At any node on the way from h(A) to A's root. */
+  public void onJoin(MergeMessage.Join j, MergeEffects out) throws Exception {
+    if (kind == Kind.TOMB) {
+      out.loopToPerson(target, j);
+      return;
+    }
+    AttemptId x = j.attempt();
+    if (kind != Kind.ALIVE || holder != null) {
+      out.loopToPerson(x.coordinator(), new MergeMessage.Declined(x, id));
+      return;
+    }
+    ValidEvent e = j.link().event();
+    TwoPersons store = new TwoPersons();
+    store.add(person);
+    store.links.put(e.distinctId, null);
+    PersonModel.Outcome o;
+    try {
+      Map<String, Object> props = Json.parseTrustedObject(e.propertiesJson);
+      store.links.put(PersonModel.linkTarget(e, props), id); // this node is A's root
+      o = PersonModel.apply(store, e, props, maxProperties, maxBytes);
+    } catch (RuntimeException ex) {
+      out.failed(e, ex); // dead-lettered; U stays unknown, its home is released by Joined
+      out.loopToPerson(x.coordinator(), new MergeMessage.Joined(x, null));
+      return;
+    }
+    if (!o.person().getPersonId().equals(id)) {
+      throw new IllegalStateException("a join of " + e.distinctId + " at " + id + " made " + o);
+    }
+    person = copyOf(o.person());
+    out.enriched(e, copyOf(o.person()), o);
+    out.loopToPerson(x.coordinator(), new MergeMessage.Joined(x, id));
+  }
+
+  /** At U's home: U's person is A's now (or the link event was dead-lettered: root null). */
+  public void onJoined(MergeMessage.Joined j, MergeEffects out) throws Exception {
+    Attempt at = attempts.get(j.attempt());
+    if (at == null) {
+      throw new IllegalStateException("joined " + j.attempt() + " unknown at " + id);
+    }
+    released(at.link, out);
+    finish(at, j.root(), out);
+  }
+
+  /** A's root could not take the link event: the ordered locks, from A's root. */
+  public void onDeclined(MergeMessage.Declined d, MergeEffects out) throws Exception {
+    Attempt at = attempts.get(d.attempt());
+    if (at == null) {
+      throw new IllegalStateException("declined " + d.attempt() + " unknown at " + id);
+    }
+    at.joining = false;
+    at.ownLock = false;
+    holder = null;
+    out.loopToPerson(d.root(), new MergeMessage.Find(at.id));
+    drain(out);
+    tryGrant(out);
   }
 
   public void onFind(MergeMessage.Find f, MergeEffects out) throws Exception {
@@ -362,7 +437,9 @@ public final class PersonNode {
   }
 
   private void ownLockGranted(Attempt at, MergeEffects out) throws Exception {
-    if (at.same || at.remoteLocked) {
+    if (at.joining) {
+      out.loopToPerson(PersonIds.personId(project, at.a), new MergeMessage.Join(at.id, at.link));
+    } else if (at.same || at.remoteLocked) {
       decide(at, out);
     } else {
       out.loopToPerson(at.remote, new MergeMessage.Lock(at.id));
@@ -569,7 +646,7 @@ public final class PersonNode {
     sb.append(attemptsStarted).append('|').append(held).append('|');
     for (Attempt at : attempts.values()) {
       sb.append(at.id).append(':').append(at.link.event().uuid).append(at.a).append(at.remote);
-      sb.append(at.same).append(at.ownLock);
+      sb.append(at.same).append(at.joining).append(at.ownLock);
       sb.append(at.remoteLocked).append(at.remoteState).append(',');
     }
     sb.append('|');
