@@ -13,12 +13,6 @@ import dev.tally.operators.persons.merge.MergeEffects;
 import dev.tally.operators.persons.merge.MergeMessage;
 import dev.tally.operators.persons.merge.PersonNode;
 import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
-import java.util.HashMap;
-import java.util.Map;
-import org.apache.flink.api.common.state.ValueState;
-import org.apache.flink.api.common.state.ValueStateDescriptor;
-import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.metrics.Counter;
 import org.apache.flink.metrics.Gauge;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
@@ -30,7 +24,8 @@ import org.apache.flink.util.OutputTag;
  * Emits enriched events; loop messages go to {@link #LOOP}, to be written to the loop topic
  * exactly-once; warnings, ledger entries and dead letters as {@link EnrichWithPerson} does.
  */
-public class ApplyToPerson extends HoldingLoopOperator<LoopRecord, LoopRecord, EnrichedRecord> {
+public class ApplyToPerson
+    extends HoldingLoopOperator<LoopRecord, LoopRecord, EnrichedRecord, PersonNode> {
   /** Messages for the loop topic. */
   public static final OutputTag<LoopRecord> LOOP = new OutputTag<>("persons-loop") {};
 
@@ -39,10 +34,6 @@ public class ApplyToPerson extends HoldingLoopOperator<LoopRecord, LoopRecord, E
       org.slf4j.LoggerFactory.getLogger(ApplyToPerson.class);
   private final int maxProperties;
   private final int maxPropertiesBytes;
-  private transient ValueState<byte[]> node;
-
-  /** Nodes with something waiting, by key: written to {@link #node} before every barrier. */
-  private transient Map<String, PersonNode> busy;
 
   private transient Counter mergeRefused;
   private transient Counter merges;
@@ -51,6 +42,7 @@ public class ApplyToPerson extends HoldingLoopOperator<LoopRecord, LoopRecord, E
   private transient Counter bounces;
 
   public ApplyToPerson(int maxProperties, int maxPropertiesBytes) {
+    super(STATE);
     this.maxProperties = maxProperties;
     this.maxPropertiesBytes = maxPropertiesBytes;
   }
@@ -58,12 +50,6 @@ public class ApplyToPerson extends HoldingLoopOperator<LoopRecord, LoopRecord, E
   @Override
   public void open() throws Exception {
     super.open();
-    node =
-        getRuntimeContext()
-            .getState(
-                new ValueStateDescriptor<>(
-                    STATE, PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
-    busy = new HashMap<>();
     mergeRefused = getMetricGroup().counter("tallyPersonMergeRefused");
     merges = getMetricGroup().counter("tallyPersonMerges");
     propertiesCapped = getMetricGroup().counter("tallyPersonPropertiesCapped");
@@ -85,11 +71,10 @@ public class ApplyToPerson extends HoldingLoopOperator<LoopRecord, LoopRecord, E
   private void handle(LoopRecord r) throws Exception {
     String key = (String) getCurrentKey();
     String project = LoopRecord.projectOf(key);
-    PersonNode n = busy.get(key);
-    boolean cached = n != null;
+    PersonNode n = cached(key);
     byte[] before = null;
-    if (!cached) {
-      before = node.value();
+    if (n == null) {
+      before = stored();
       n =
           before == null
               ? new PersonNode(project, LoopRecord.idOf(key), maxProperties, maxPropertiesBytes)
@@ -97,36 +82,12 @@ public class ApplyToPerson extends HoldingLoopOperator<LoopRecord, LoopRecord, E
                   before, project, LoopRecord.idOf(key), maxProperties, maxPropertiesBytes);
     }
     n.on(MergeCodec.decodeMessage(r.message), effects(project));
-    if (n.busy()) {
-      // kept in memory and written at the next barrier: a hot person frozen by a merge parks
-      // thousands of events, and rewriting them all with every event would be quadratic
-      busy.put(key, n);
-    } else {
-      busy.remove(key);
-      if (n.kind() == PersonNode.Kind.UNBORN) {
-        if (cached || before != null) {
-          node.clear();
-        }
-      } else {
-        byte[] after = MergeCodec.encode(n);
-        if (cached || !Arrays.equals(before, after)) {
-          node.update(after); // most events leave their person as it was: no write
-        }
-      }
-    }
-    updateHold(key, n.oldestHold());
-    advanceWatermark();
+    keep(key, n, n.busy(), n.kind() == PersonNode.Kind.UNBORN, before, n.oldestHold());
   }
 
-  /** Before the keyed state is snapshotted (it is, right after this method). */
   @Override
-  public void snapshotState(org.apache.flink.runtime.state.StateSnapshotContext context)
-      throws Exception {
-    for (Map.Entry<String, PersonNode> e : busy.entrySet()) {
-      setCurrentKey(e.getKey());
-      node.update(MergeCodec.encode(e.getValue()));
-    }
-    super.snapshotState(context);
+  protected byte[] encode(PersonNode n) {
+    return MergeCodec.encode(n);
   }
 
   private MergeEffects effects(String project) {

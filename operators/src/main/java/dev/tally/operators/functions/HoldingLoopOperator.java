@@ -26,13 +26,81 @@ import org.apache.flink.streaming.runtime.watermarkstatus.WatermarkStatus;
  * <p>Each key's oldest hold is also kept in a union list in every checkpoint and taken back, by key
  * group, on restore — so the hold survives a restore and a rescale without scanning all keys.
  */
-abstract class HoldingLoopOperator<IN1, IN2, OUT> extends AbstractStreamOperator<OUT>
+abstract class HoldingLoopOperator<IN1, IN2, OUT, N> extends AbstractStreamOperator<OUT>
     implements TwoInputStreamOperator<IN1, IN2, OUT> {
+  private final String stateName;
+  private transient org.apache.flink.api.common.state.ValueState<byte[]> node;
+
+  /**
+   * Nodes with something waiting, by key, kept in memory and written to the keyed state at each
+   * snapshot: a hot person frozen by a merge parks thousands of events, and rewriting them all with
+   * every new one would be quadratic (docs/performance.md finding 31).
+   */
+  private transient Map<String, N> busy;
+
   private transient Map<String, Long> holdByKey;
   private transient TreeMap<Long, Integer> holds;
   private transient ListState<Tuple2<String, Long>> checkpointedHolds;
   private long inputWatermark = Long.MIN_VALUE;
   private long emitted = Long.MIN_VALUE;
+
+  protected HoldingLoopOperator(String stateName) {
+    this.stateName = stateName;
+  }
+
+  /** A node's bytes ({@code MergeCodec}). */
+  protected abstract byte[] encode(N n);
+
+  @Override
+  public void open() throws Exception {
+    super.open();
+    node =
+        getRuntimeContext()
+            .getState(
+                new org.apache.flink.api.common.state.ValueStateDescriptor<>(
+                    stateName,
+                    org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo
+                        .BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+    busy = new HashMap<>();
+  }
+
+  /** The current key's node kept in memory, or null: then {@link #stored()} has it. */
+  protected final N cached(String key) {
+    return busy.get(key);
+  }
+
+  /** The current key's node as stored, or null. */
+  protected final byte[] stored() throws Exception {
+    return node.value();
+  }
+
+  /**
+   * After a node handled a message: a waiting node stays in memory; any other is written (or
+   * cleared when {@code empty}) if it came from memory or changed. Then its hold is updated.
+   *
+   * @param before its stored bytes, or null when it came from memory or had none
+   */
+  protected final void keep(
+      String key, N n, boolean waiting, boolean empty, byte[] before, long oldest)
+      throws Exception {
+    if (waiting) {
+      busy.put(key, n);
+    } else {
+      boolean cached = busy.remove(key) != null;
+      if (empty) {
+        if (cached || before != null) {
+          node.clear();
+        }
+      } else {
+        byte[] after = encode(n);
+        if (cached || !java.util.Arrays.equals(before, after)) {
+          node.update(after); // most events leave their node as it was: no write
+        }
+      }
+    }
+    updateHold(key, oldest);
+    advanceWatermark();
+  }
 
   @Override
   public void initializeState(StateInitializationContext context) throws Exception {
@@ -62,8 +130,13 @@ abstract class HoldingLoopOperator<IN1, IN2, OUT> extends AbstractStreamOperator
     }
   }
 
+  /** Writes the nodes kept in memory; the keyed state is snapshotted right after this method. */
   @Override
   public void snapshotState(StateSnapshotContext context) throws Exception {
+    for (Map.Entry<String, N> e : busy.entrySet()) {
+      setCurrentKey(e.getKey());
+      node.update(encode(e.getValue()));
+    }
     super.snapshotState(context);
     List<Tuple2<String, Long>> all = new java.util.ArrayList<>();
     holdByKey.forEach((k, v) -> all.add(Tuple2.of(k, v)));
@@ -71,7 +144,7 @@ abstract class HoldingLoopOperator<IN1, IN2, OUT> extends AbstractStreamOperator
   }
 
   /** The oldest timestamp {@code key} holds now ({@code Long.MAX_VALUE}: none). */
-  protected final void updateHold(String key, long oldest) {
+  private void updateHold(String key, long oldest) {
     Long before = oldest == Long.MAX_VALUE ? holdByKey.remove(key) : holdByKey.put(key, oldest);
     if (before != null && before == oldest) {
       return;
@@ -90,7 +163,7 @@ abstract class HoldingLoopOperator<IN1, IN2, OUT> extends AbstractStreamOperator
   }
 
   /** Emits the input watermark as far as the holds allow; call after every change of a hold. */
-  protected final void advanceWatermark() throws Exception {
+  private void advanceWatermark() throws Exception {
     long allowed =
         holds.isEmpty() ? inputWatermark : Math.min(inputWatermark, holds.firstKey() - 1);
     if (allowed > emitted) {

@@ -8,9 +8,6 @@ import dev.tally.operators.persons.merge.LoopRecord;
 import dev.tally.operators.persons.merge.MergeCodec;
 import dev.tally.operators.persons.merge.MergeEffects;
 import dev.tally.operators.persons.merge.MergeMessage;
-import org.apache.flink.api.common.state.ValueState;
-import org.apache.flink.api.common.state.ValueStateDescriptor;
-import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.metrics.Gauge;
 import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
 
@@ -19,35 +16,30 @@ import org.apache.flink.streaming.runtime.streamrecord.StreamRecord;
  * to its distinct_id's root person; input 2 brings the bounces of tombs back through the loop. Only
  * re-routed ids have state, so an ordinary event costs one state read (usually a miss).
  */
-public class RouteByDistinctId extends HoldingLoopOperator<ValidEvent, LoopRecord, LoopRecord> {
+public class RouteByDistinctId
+    extends HoldingLoopOperator<ValidEvent, LoopRecord, LoopRecord, LinkNode> {
   static final String STATE = "links-node";
-  private transient ValueState<byte[]> node;
-
-  /** Ids being re-routed, by key: written to {@link #node} before every barrier (see PERSONS). */
-  private transient java.util.Map<String, LinkNode> busy;
 
   private transient StreamRecord<LoopRecord> reuse;
+
+  public RouteByDistinctId() {
+    super(STATE);
+  }
 
   @Override
   public void open() throws Exception {
     super.open();
-    node =
-        getRuntimeContext()
-            .getState(
-                new ValueStateDescriptor<>(
-                    STATE, PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
     reuse = new StreamRecord<>(null);
-    busy = new java.util.HashMap<>();
     getMetricGroup().gauge("tallyLinksHolding", (Gauge<Integer>) this::keysHolding);
   }
 
   @Override
   public void processElement1(StreamRecord<ValidEvent> element) throws Exception {
     String key = (String) getCurrentKey();
-    LinkNode n = busy.get(key);
+    LinkNode n = cached(key);
     byte[] before = null;
     if (n == null) {
-      before = node.value();
+      before = stored();
       if (before == null) {
         // the common case: an id never re-routed goes to its home, with no state written
         emit(element.getValue(), key);
@@ -62,10 +54,10 @@ public class RouteByDistinctId extends HoldingLoopOperator<ValidEvent, LoopRecor
   @Override
   public void processElement2(StreamRecord<LoopRecord> element) throws Exception {
     String key = (String) getCurrentKey();
-    LinkNode n = busy.get(key);
+    LinkNode n = cached(key);
     byte[] before = null;
     if (n == null) {
-      before = node.value();
+      before = stored();
       n =
           before == null
               ? new LinkNode(LoopRecord.projectOf(key), LoopRecord.idOf(key))
@@ -76,30 +68,13 @@ public class RouteByDistinctId extends HoldingLoopOperator<ValidEvent, LoopRecor
     save(key, before, n);
   }
 
-  /** {@code before}: the stored bytes, or null when the node came from {@link #busy}. */
   private void save(String key, byte[] before, LinkNode n) throws Exception {
-    if (n.holdsEvents()) {
-      busy.put(key, n);
-    } else {
-      boolean cached = busy.remove(key) != null;
-      byte[] after = MergeCodec.encode(n);
-      if (cached || !java.util.Arrays.equals(before, after)) {
-        node.update(after);
-      }
-    }
-    updateHold(key, n.oldestHold());
-    advanceWatermark();
+    keep(key, n, n.holdsEvents(), false, before, n.oldestHold());
   }
 
-  /** Before the keyed state is snapshotted (it is, right after this method). */
   @Override
-  public void snapshotState(org.apache.flink.runtime.state.StateSnapshotContext context)
-      throws Exception {
-    for (var e : busy.entrySet()) {
-      setCurrentKey(e.getKey());
-      node.update(MergeCodec.encode(e.getValue()));
-    }
-    super.snapshotState(context);
+  protected byte[] encode(LinkNode n) {
+    return MergeCodec.encode(n);
   }
 
   private void emit(ValidEvent e, String key) {
