@@ -161,7 +161,8 @@ class FaultToleranceIT extends EndToEndTest {
           IngestionJob.source(config, deserializer),
           IngestionJob.watermarks(config, settings),
           settings,
-          sinks);
+          sinks,
+          IngestionJob.loop(config, settings, true));
       JobClient job = env.executeAsync("tally-ingestion-" + generation);
 
       awaitConsumed(EVENTS / 2); // rows are visible only through committed checkpoints

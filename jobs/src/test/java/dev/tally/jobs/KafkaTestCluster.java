@@ -89,6 +89,9 @@ final class KafkaTestCluster implements AutoCloseable {
    * {@code enriched_<suffix>}, {@code dlq_<suffix>}, {@code late_<suffix>}) on this broker and the
    * given PostgreSQL, checkpoints every 500 ms.
    */
+  /** Set by an IT class that runs its tests on another persons layout; null: the default. */
+  static volatile String personsLayout;
+
   Configuration jobConfig(
       String generation,
       String suffix,
@@ -107,6 +110,13 @@ final class KafkaTestCluster implements AutoCloseable {
     config.setString("tally.postgres.user", dev.tally.sinks.PostgresForTests.WRITER_USER);
     config.setString("tally.postgres.password-file", passwordFile.toString());
     config.setString("tally.checkpoint-interval", "500ms");
+    // TALLY_IT_PERSONS_LAYOUT=distinct-id runs an unbounded IT (FaultToleranceIT, SplitOrderIT,
+    // PersonMergeIT, FreshnessHonestyIT …) on the distinct-id persons layout (docs/scale-out.md
+    // §14)
+    String layout = System.getenv("TALLY_IT_PERSONS_LAYOUT");
+    if (layout != null && !layout.isBlank()) {
+      config.setString("tally.persons.layout", layout);
+    }
     return config;
   }
 
