@@ -110,10 +110,10 @@ final class KafkaTestCluster implements AutoCloseable {
     config.setString("tally.postgres.user", dev.tally.sinks.PostgresForTests.WRITER_USER);
     config.setString("tally.postgres.password-file", passwordFile.toString());
     config.setString("tally.checkpoint-interval", "500ms");
-    // TALLY_IT_PERSONS_LAYOUT=distinct-id runs an unbounded IT (FaultToleranceIT, SplitOrderIT,
-    // PersonMergeIT, FreshnessHonestyIT …) on the distinct-id persons layout (docs/scale-out.md
-    // §14)
-    String layout = System.getenv("TALLY_IT_PERSONS_LAYOUT");
+    // the distinct-id persons layout (docs/scale-out.md §14) for the IT classes that set it (the
+    // *DistinctIdIT subclasses), or for any unbounded IT with TALLY_IT_PERSONS_LAYOUT=distinct-id
+    String layout =
+        personsLayout != null ? personsLayout : System.getenv("TALLY_IT_PERSONS_LAYOUT");
     if (layout != null && !layout.isBlank()) {
       config.setString("tally.persons.layout", layout);
     }
