@@ -2,7 +2,6 @@ package dev.tally.operators.functions;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.tally.avro.PersonState;
 import dev.tally.operators.json.Json;
 import dev.tally.operators.model.EnrichedRecord;
 import dev.tally.operators.model.TallyRow;
@@ -13,7 +12,6 @@ import dev.tally.operators.persons.merge.MergeProtocolPropertiesTest;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -152,31 +150,7 @@ class PersonsLoopHarnessTest {
   /** The sequential model, in {@code order}: each event's person and the final persons. */
   private static Map<String, EnrichedRecord> sequential(List<ValidEvent> order, int[] refused)
       throws Exception {
-    Map<String, String> ids = new HashMap<>();
-    Map<String, PersonState> all = new HashMap<>();
-    PersonModel.Store store =
-        new PersonModel.Store() {
-          public String personIdOf(String d) {
-            return ids.get(d);
-          }
-
-          public PersonState get(String p) {
-            PersonState s = all.get(p);
-            return s == null ? null : PersonState.newBuilder(s).build();
-          }
-
-          public void put(PersonState p) {
-            all.put(p.getPersonId(), PersonState.newBuilder(p).build());
-          }
-
-          public void remove(String p) {
-            all.remove(p);
-          }
-
-          public void link(String d, String p) {
-            ids.put(d, p);
-          }
-        };
+    PersonModel.Store store = new dev.tally.operators.persons.MapStore();
     Map<String, EnrichedRecord> out = new LinkedHashMap<>();
     for (ValidEvent e : order) {
       PersonModel.Outcome o =

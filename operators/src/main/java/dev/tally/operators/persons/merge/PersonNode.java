@@ -3,12 +3,12 @@ package dev.tally.operators.persons.merge;
 import dev.tally.avro.PersonState;
 import dev.tally.operators.json.Json;
 import dev.tally.operators.model.ValidEvent;
+import dev.tally.operators.persons.MapStore;
 import dev.tally.operators.persons.PersonIds;
 import dev.tally.operators.persons.PersonModel;
 import dev.tally.operators.persons.merge.MergeMessage.AttemptId;
 import dev.tally.operators.persons.merge.MergeMessage.Decision;
 import java.util.ArrayDeque;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -265,11 +265,11 @@ public final class PersonNode {
 
   private void applyOrdinary(MergeMessage.Routed r, Map<String, Object> props, MergeEffects out)
       throws Exception {
-    TwoPersons store = new TwoPersons();
+    MapStore store = new MapStore();
     if (kind == Kind.ALIVE) {
-      store.add(person);
+      store.with(person);
     }
-    store.links.put(r.event().distinctId, kind == Kind.ALIVE ? id : null);
+    store.links().put(r.event().distinctId, kind == Kind.ALIVE ? id : null);
     PersonModel.Outcome o;
     try {
       o = PersonModel.apply(store, r.event(), props, maxProperties, maxBytes);
@@ -328,13 +328,13 @@ public final class PersonNode {
       return;
     }
     ValidEvent e = j.link().event();
-    TwoPersons store = new TwoPersons();
-    store.add(person);
-    store.links.put(e.distinctId, null);
+    MapStore store = new MapStore();
+    store.with(person);
+    store.links().put(e.distinctId, null);
     PersonModel.Outcome o;
     try {
       Map<String, Object> props = Json.parseTrustedObject(e.propertiesJson);
-      store.links.put(PersonModel.linkTarget(e, props), id); // this node is A's root
+      store.links().put(PersonModel.linkTarget(e, props), id); // this node is A's root
       o = PersonModel.apply(store, e, props, maxProperties, maxBytes);
     } catch (RuntimeException ex) {
       out.failed(e, ex); // dead-lettered; U stays unknown, its home is released by Joined
@@ -450,17 +450,17 @@ public final class PersonNode {
   private void decide(Attempt at, MergeEffects out) throws Exception {
     MergeMessage.Routed r = at.link;
     String u = r.event().distinctId;
-    TwoPersons store = new TwoPersons();
+    MapStore store = new MapStore();
     boolean uAlive = kind == Kind.ALIVE;
     boolean aAlive = at.same || at.remoteState != null;
     if (uAlive) {
-      store.add(person);
+      store.with(person);
     }
     if (!at.same && at.remoteState != null) {
-      store.add(at.remoteState);
+      store.with(at.remoteState);
     }
-    store.links.put(u, uAlive ? id : null);
-    store.links.put(at.a, at.same ? id : (aAlive ? at.remote : null));
+    store.links().put(u, uAlive ? id : null);
+    store.links().put(at.a, at.same ? id : (aAlive ? at.remote : null));
     PersonModel.Outcome o;
     try {
       Map<String, Object> props = Json.parseTrustedObject(r.event().propertiesJson);
@@ -658,41 +658,6 @@ public final class PersonNode {
   }
 
   static PersonState copyOf(PersonState p) {
-    return p == null ? null : PersonState.newBuilder(p).build();
-  }
-
-  /** The persons a rule sees: at most the two roots a link event touches. */
-  private static final class TwoPersons implements PersonModel.Store {
-    final Map<String, PersonState> persons = new HashMap<>();
-    final Map<String, String> links = new HashMap<>();
-
-    void add(PersonState p) {
-      persons.put(p.getPersonId(), copyOf(p));
-    }
-
-    @Override
-    public String personIdOf(String distinctId) {
-      return links.get(distinctId);
-    }
-
-    @Override
-    public PersonState get(String personId) {
-      return copyOf(persons.get(personId));
-    }
-
-    @Override
-    public void put(PersonState p) {
-      persons.put(p.getPersonId(), copyOf(p));
-    }
-
-    @Override
-    public void remove(String personId) {
-      persons.remove(personId);
-    }
-
-    @Override
-    public void link(String distinctId, String personId) {
-      links.put(distinctId, personId);
-    }
+    return MapStore.copy(p);
   }
 }

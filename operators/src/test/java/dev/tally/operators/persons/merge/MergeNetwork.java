@@ -272,27 +272,7 @@ final class MergeNetwork {
   }
 
   private PersonModel.Store shadowStore() {
-    return new PersonModel.Store() {
-      public String personIdOf(String d) {
-        return shadowLinks.get(d);
-      }
-
-      public PersonState get(String p) {
-        return PersonNode.copyOf(shadowPersons.get(p));
-      }
-
-      public void put(PersonState p) {
-        shadowPersons.put(p.getPersonId(), PersonNode.copyOf(p));
-      }
-
-      public void remove(String p) {
-        shadowPersons.remove(p);
-      }
-
-      public void link(String d, String p) {
-        shadowLinks.put(d, p);
-      }
-    };
+    return new dev.tally.operators.persons.MapStore(shadowPersons, shadowLinks);
   }
 
   /** At the end: nothing waits anywhere, and the persons and each id's person are the shadow's. */
