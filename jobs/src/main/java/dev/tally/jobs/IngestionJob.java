@@ -6,6 +6,7 @@ import dev.tally.operators.model.ParsedRecord;
 import dev.tally.operators.persons.merge.LoopRecord;
 import dev.tally.operators.validation.EventValidator;
 import dev.tally.sinks.kafka.KafkaSinks;
+import dev.tally.sinks.kafka.KafkaTopics;
 import dev.tally.sinks.kafka.KafkaTransactionChecks;
 import dev.tally.sinks.kafka.LoopTopic;
 import dev.tally.sinks.postgres.PostgresConnectionConfig;
@@ -121,51 +122,27 @@ public final class IngestionJob {
         LoopTopic.name(
             config.get(JobOptions.TOPIC_PERSONS_LOOP), config.get(JobOptions.GENERATION));
     if (createTopic) {
-      ensureTopic(
-          config.get(JobOptions.KAFKA_BOOTSTRAP),
-          topic,
-          config.get(JobOptions.PERSONS_LOOP_PARTITIONS));
+      try {
+        KafkaTopics.ensure(
+            config.get(JobOptions.KAFKA_BOOTSTRAP),
+            Map.of(topic, config.get(JobOptions.PERSONS_LOOP_PARTITIONS)),
+            (short) -1);
+      } catch (Exception e) {
+        throw new IllegalStateException(
+            "could not create the persons loop topic "
+                + topic
+                + " on "
+                + config.get(JobOptions.KAFKA_BOOTSTRAP)
+                + ": "
+                + e,
+            e);
+      }
     }
     KafkaSource<LoopRecord> source =
-        KafkaSource.<LoopRecord>builder()
-            .setBootstrapServers(config.get(JobOptions.KAFKA_BOOTSTRAP))
-            .setTopics(topic)
-            .setGroupId("tally-" + config.get(JobOptions.GENERATION) + "-loop")
+        kafkaSource(config, topic, "-loop", LoopTopic.deserializer())
             .setStartingOffsets(OffsetsInitializer.earliest())
-            .setDeserializer(LoopTopic.deserializer())
-            .setProperty("isolation.level", "read_committed")
-            .setProperty("commit.offsets.on.checkpoint", "true")
             .build();
     return new TallyTopology.Loop(source, LoopTopic.sink(kafkaSettings(config), topic));
-  }
-
-  private static void ensureTopic(String bootstrap, String topic, int partitions) {
-    java.util.Properties p = new java.util.Properties();
-    p.setProperty("bootstrap.servers", bootstrap);
-    try (org.apache.kafka.clients.admin.Admin admin =
-        org.apache.kafka.clients.admin.Admin.create(p)) {
-      if (admin
-          .listTopics()
-          .names()
-          .get(30, java.util.concurrent.TimeUnit.SECONDS)
-          .contains(topic)) {
-        return;
-      }
-      try {
-        admin
-            .createTopics(
-                List.of(new org.apache.kafka.clients.admin.NewTopic(topic, partitions, (short) -1)))
-            .all()
-            .get(30, java.util.concurrent.TimeUnit.SECONDS);
-      } catch (java.util.concurrent.ExecutionException e) {
-        if (!(e.getCause() instanceof org.apache.kafka.common.errors.TopicExistsException)) {
-          throw e;
-        }
-      }
-    } catch (Exception e) {
-      throw new IllegalStateException(
-          "could not create the persons loop topic " + topic + " on " + bootstrap + ": " + e, e);
-    }
   }
 
   /**
@@ -246,20 +223,32 @@ public final class IngestionJob {
   public static KafkaSource<ParsedRecord> source(
       Configuration config, KafkaRecordDeserializationSchema<ParsedRecord> deserializer) {
     var builder =
-        KafkaSource.<ParsedRecord>builder()
-            .setBootstrapServers(config.get(JobOptions.KAFKA_BOOTSTRAP))
-            .setTopics(config.get(JobOptions.TOPIC_RAW))
-            .setGroupId("tally-" + config.get(JobOptions.GENERATION))
-            .setStartingOffsets(startingOffsets(config.get(JobOptions.STARTING_OFFSETS)))
-            .setDeserializer(deserializer)
-            .setProperty("isolation.level", "read_committed")
-            .setProperty("commit.offsets.on.checkpoint", "true");
+        kafkaSource(config, config.get(JobOptions.TOPIC_RAW), "", deserializer)
+            .setStartingOffsets(startingOffsets(config.get(JobOptions.STARTING_OFFSETS)));
     String stopping = config.get(JobOptions.STOPPING_OFFSETS);
     if (stopping != null) {
       builder.setBounded(
           "latest".equals(stopping) ? OffsetsInitializer.latest() : startingOffsets(stopping));
     }
     return builder.build();
+  }
+
+  /**
+   * A Kafka source of the job: read_committed, offsets committed on checkpoint, in the generation's
+   * consumer group ({@code groupSuffix} tells its sources apart).
+   */
+  private static <T> org.apache.flink.connector.kafka.source.KafkaSourceBuilder<T> kafkaSource(
+      Configuration config,
+      String topic,
+      String groupSuffix,
+      KafkaRecordDeserializationSchema<T> deserializer) {
+    return KafkaSource.<T>builder()
+        .setBootstrapServers(config.get(JobOptions.KAFKA_BOOTSTRAP))
+        .setTopics(topic)
+        .setGroupId("tally-" + config.get(JobOptions.GENERATION) + groupSuffix)
+        .setDeserializer(deserializer)
+        .setProperty("isolation.level", "read_committed")
+        .setProperty("commit.offsets.on.checkpoint", "true");
   }
 
   /** Kafka transactional sinks for enriched, dead-letter and late; the PostgreSQL 2PC sink. */

@@ -37,16 +37,13 @@ public class RouteByDistinctId
   public void processElement1(StreamRecord<ValidEvent> element) throws Exception {
     String key = (String) getCurrentKey();
     LinkNode n = cached(key);
-    byte[] before = null;
-    if (n == null) {
-      before = stored();
-      if (before == null) {
-        // the common case: an id never re-routed goes to its home, with no state written
-        emit(element.getValue(), key);
-        return;
-      }
-      n = MergeCodec.decodeLinkNode(before, LoopRecord.projectOf(key), LoopRecord.idOf(key));
+    byte[] before = n == null ? stored() : null;
+    if (n == null && before == null) {
+      // the common case: an id never re-routed goes to its home, and no state is written
+      node(key, null).onEvent(element.getValue(), effects(key));
+      return;
     }
+    n = n != null ? n : node(key, before);
     n.onEvent(element.getValue(), effects(key));
     save(key, before, n);
   }
@@ -55,17 +52,20 @@ public class RouteByDistinctId
   public void processElement2(StreamRecord<LoopRecord> element) throws Exception {
     String key = (String) getCurrentKey();
     LinkNode n = cached(key);
-    byte[] before = null;
-    if (n == null) {
-      before = stored();
-      n =
-          before == null
-              ? new LinkNode(LoopRecord.projectOf(key), LoopRecord.idOf(key))
-              : MergeCodec.decodeLinkNode(before, LoopRecord.projectOf(key), LoopRecord.idOf(key));
-    }
+    byte[] before = n == null ? stored() : null;
+    n = n != null ? n : node(key, before);
     n.onBounce(
         (MergeMessage.Bounce) MergeCodec.decodeMessage(element.getValue().message), effects(key));
     save(key, before, n);
+  }
+
+  /** The node of {@code key} from its stored bytes, or a new one. */
+  private static LinkNode node(String key, byte[] stored) {
+    String project = LoopRecord.projectOf(key);
+    String id = LoopRecord.idOf(key);
+    return stored == null
+        ? new LinkNode(project, id)
+        : MergeCodec.decodeLinkNode(stored, project, id);
   }
 
   private void save(String key, byte[] before, LinkNode n) throws Exception {
@@ -75,18 +75,6 @@ public class RouteByDistinctId
   @Override
   protected byte[] encode(LinkNode n) {
     return MergeCodec.encode(n);
-  }
-
-  private void emit(ValidEvent e, String key) {
-    String project = LoopRecord.projectOf(key);
-    String home = dev.tally.operators.persons.PersonIds.personId(project, e.distinctId);
-    reuse.replace(
-        new LoopRecord(
-            LoopRecord.TO_PERSONS,
-            LoopRecord.key(project, home),
-            MergeCodec.encode(new MergeMessage.Routed(e, null))),
-        e.timestampMillis);
-    output.collect(reuse);
   }
 
   private MergeEffects effects(String key) {
