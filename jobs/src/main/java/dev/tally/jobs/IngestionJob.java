@@ -169,7 +169,8 @@ public final class IngestionJob {
         config.get(JobOptions.PERSON_RETENTION),
         PipelineSettings.Mode.STREAMING,
         config.get(JobOptions.BUNDLE_EVENTS),
-        config.get(JobOptions.PERSON_CACHE_SIZE));
+        config.get(JobOptions.PERSON_CACHE_SIZE),
+        config.get(JobOptions.COUNT_CACHED_PERSONS));
   }
 
   /** Parallelism, exactly-once checkpoints and the RocksDB state backend. */

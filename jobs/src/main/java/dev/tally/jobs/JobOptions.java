@@ -190,6 +190,16 @@ public final class JobOptions {
           .defaultValues("event:$browser", "person:plan")
           .withDescription("Breakdown specs event:<prop> / person:<prop>, separated by ';'.");
 
+  public static final ConfigOption<Integer> COUNT_CACHED_PERSONS =
+      key("tally.count.cached-persons")
+          .intType()
+          .defaultValue(dev.tally.operators.PipelineSettings.DEFAULT_COUNT_CACHED_PERSONS)
+          .withDescription(
+              "Person_ids each count subtask keeps in memory with the rows it is counting, so a"
+                  + " person new to a row costs no RocksDB lookup (about 130 bytes of heap each);"
+                  + " the least recently counted rows are written back first; 0 = off"
+                  + " (docs/performance.md finding 32).");
+
   public static final ConfigOption<Integer> PERSON_CACHE_SIZE =
       key("tally.persons.cache-size")
           .intType()

@@ -286,7 +286,11 @@ public final class TallyTopology {
             .uid(Uids.PRE_AGGREGATE)
             .name("pre-aggregate rows")
             .keyBy(c -> c.key(), Types.STRING)
-            .process(new CountEventsAndPersons(settings.allowedLateness()))
+            .transform(
+                "count events and persons",
+                TypeInformation.of(TallyRow.class),
+                new CountEventsAndPersons(
+                    settings.allowedLateness(), settings.countCachedPersons()))
             .uid(Uids.COUNT)
             .name("count events and persons");
 

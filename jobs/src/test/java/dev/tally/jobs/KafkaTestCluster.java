@@ -84,14 +84,24 @@ final class KafkaTestCluster implements AutoCloseable {
     return new KafkaProducer<>(p);
   }
 
+  /** Set by an IT class that runs its tests on another persons layout; null: the default. */
+  static volatile String personsLayout;
+
+  /** The persons layout the ITs run on now; null: the default. */
+  static String personsLayout() {
+    return personsLayout != null ? personsLayout : System.getenv("TALLY_IT_PERSONS_LAYOUT");
+  }
+
+  /** Persons keyed below the project: a merge is applied a few checkpoints after it was read. */
+  static boolean distinctIdLayout() {
+    return dev.tally.jobs.JobOptions.LAYOUT_DISTINCT_ID.equals(personsLayout());
+  }
+
   /**
    * The ingestion job's configuration for one generation with its own topics ({@code raw_<suffix>},
    * {@code enriched_<suffix>}, {@code dlq_<suffix>}, {@code late_<suffix>}) on this broker and the
    * given PostgreSQL, checkpoints every 500 ms.
    */
-  /** Set by an IT class that runs its tests on another persons layout; null: the default. */
-  static volatile String personsLayout;
-
   Configuration jobConfig(
       String generation,
       String suffix,
@@ -112,8 +122,7 @@ final class KafkaTestCluster implements AutoCloseable {
     config.setString("tally.checkpoint-interval", "500ms");
     // the distinct-id persons layout (docs/scale-out.md §14) for the IT classes that set it (the
     // *DistinctIdIT subclasses), or for any unbounded IT with TALLY_IT_PERSONS_LAYOUT=distinct-id
-    String layout =
-        personsLayout != null ? personsLayout : System.getenv("TALLY_IT_PERSONS_LAYOUT");
+    String layout = personsLayout();
     if (layout != null && !layout.isBlank()) {
       config.setString("tally.persons.layout", layout);
     }

@@ -1,7 +1,6 @@
 package dev.tally.jobs;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import dev.tally.avro.EnrichedEvent;
 import dev.tally.avro.RawEvent;
@@ -83,9 +82,7 @@ class SplitOrderIT extends EndToEndTest {
     }
     kafka.produce("raw_o", burst);
     int all = burst.size();
-    await()
-        .atMost(Duration.ofSeconds(90))
-        .untilAsserted(() -> assertThat(ledger("order").consumed()).isEqualTo(all));
+    awaitAccounted("order", all, Duration.ofSeconds(90));
     job.stopWithSavepoint(
             false, tmp.resolve("sp-order").toUri().toString(), SavepointFormatType.CANONICAL)
         .get();

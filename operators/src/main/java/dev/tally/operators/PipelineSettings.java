@@ -21,6 +21,9 @@ import java.util.List;
  * @param personCacheSize persons (and 4× as many links) each enrich subtask keeps in memory in
  *     front of its state ({@code PersonCache}); 0 turns the cache off. Unused under person
  *     retention (state with TTL is not cached)
+ * @param countCachedPersons person_ids each count subtask keeps in memory with the rows it is
+ *     counting, so that a person new to a row needs no state lookup ({@code
+ *     CountEventsAndPersons}); 0 turns the cache off
  */
 public record PipelineSettings(
     Duration maxOutOfOrderness,
@@ -30,12 +33,14 @@ public record PipelineSettings(
     Duration personRetention,
     Mode mode,
     int bundleEvents,
-    int personCacheSize)
+    int personCacheSize,
+    int countCachedPersons)
     implements Serializable {
 
   public static final int DEFAULT_BUNDLE_EVENTS = 1000;
   public static final int MAX_BREAKDOWN_SPEC = 200;
   public static final int DEFAULT_PERSON_CACHE_SIZE = 10_000;
+  public static final int DEFAULT_COUNT_CACHED_PERSONS = 200_000;
 
   /** Longest time a contribution waits in a pre-aggregation bundle (processing time). */
   public static final long MAX_BUNDLE_DELAY_MILLIS = 200;
@@ -61,7 +66,8 @@ public record PipelineSettings(
         personRetention,
         mode,
         DEFAULT_BUNDLE_EVENTS,
-        DEFAULT_PERSON_CACHE_SIZE);
+        DEFAULT_PERSON_CACHE_SIZE,
+        DEFAULT_COUNT_CACHED_PERSONS);
   }
 
   /** What the pipeline feeds: the replay files or the streaming job's tables. */
@@ -109,6 +115,9 @@ public record PipelineSettings(
     }
     if (personCacheSize < 0) {
       throw new IllegalArgumentException("person cache size must not be negative (0 = off)");
+    }
+    if (countCachedPersons < 0) {
+      throw new IllegalArgumentException("count cache size must not be negative (0 = off)");
     }
     for (String spec : breakdowns) {
       if (!isValidBreakdown(spec)) {

@@ -53,12 +53,7 @@ public final class BenchCommand implements Callable<Integer> {
               + " micro (JMH of the hot-path steps) (default: all)")
   List<String> phases;
 
-  @Option(
-      names = "--job-option",
-      paramLabel = "KEY=VALUE",
-      description =
-          "a job option (tally.* or a Flink option such as state.backend.rocksdb.use-bloom-filter)"
-              + " for every job of the run (repeatable; recorded in the report)")
+  @Option(names = "--job-option", paramLabel = "KEY=VALUE", description = JobOptionArgs.DESCRIPTION)
   List<String> jobOptions;
 
   @Option(
@@ -89,14 +84,7 @@ public final class BenchCommand implements Callable<Integer> {
                 + ")");
       }
     }
-    java.util.Map<String, String> options = new java.util.LinkedHashMap<>();
-    for (String o : jobOptions == null ? List.<String>of() : jobOptions) {
-      int eq = o.indexOf('=');
-      if (eq <= 0) {
-        throw new UserFacingErrors.UsageError("--job-option must be KEY=VALUE, got '" + o + "'");
-      }
-      options.put(o.substring(0, eq), o.substring(eq + 1));
-    }
+    java.util.Map<String, String> options = JobOptionArgs.parse(jobOptions);
     if (liveRate != null && !(liveRate > 0)) {
       throw new UserFacingErrors.UsageError("--live-rate must be a positive number of events/s");
     }

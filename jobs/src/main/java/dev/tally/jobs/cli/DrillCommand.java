@@ -46,6 +46,14 @@ public final class DrillCommand implements Callable<Integer> {
   @Option(names = "--keep", description = "leave the stack running at the end")
   boolean keep;
 
+  @Option(
+      names = "--job-option",
+      paramLabel = "KEY=VALUE",
+      description =
+          "a job option (tally.* or a Flink option) for the drilled job and its upgrades"
+              + " (repeatable; printed at the start); a backfill recounts with the defaults")
+  List<String> jobOptions;
+
   @Override
   public Integer call() throws Exception {
     List<Fault> faults;
@@ -58,11 +66,12 @@ public final class DrillCommand implements Callable<Integer> {
       throw new UserFacingErrors.UsageError(
           "--events must be at least 1000 so faults land mid-stream");
     }
+    java.util.Map<String, String> options = JobOptionArgs.parse(jobOptions);
     StackOptions.Session session = stackOptions.upIfNeeded();
     LocalStack stack = session.stack();
     FlinkRest flink = new HttpFlinkRest(stack.layout().flinkRestUrl(), Duration.ofSeconds(20));
     AtomicBoolean stop = new AtomicBoolean();
-    Drill drill = new Drill(stack, flink, System.out, stop);
+    Drill drill = new Drill(stack, flink, System.out, stop).withJobOptions(options);
     boolean ok =
         StackOptions.withCleanUp(
             stop,

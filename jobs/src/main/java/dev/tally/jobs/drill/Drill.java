@@ -62,6 +62,8 @@ public final class Drill {
   /** The job's arguments; also used to resume it (a restore ignores the starting offsets). */
   private List<String> jobArgs;
 
+  private java.util.Map<String, String> jobOptions = java.util.Map.of();
+
   private boolean jobStopped;
   private Instant backfillFrom;
   private volatile boolean watching = true;
@@ -168,6 +170,15 @@ public final class Drill {
     this.stop = stop;
   }
 
+  /**
+   * Options added to the drilled job's arguments (and so to its in-place and blue/green upgrades,
+   * which resume from them); a backfill recounts with the defaults, as an operator's would.
+   */
+  public Drill withJobOptions(java.util.Map<String, String> options) {
+    this.jobOptions = java.util.Map.copyOf(options);
+    return this;
+  }
+
   public String generation() {
     return generation;
   }
@@ -199,6 +210,10 @@ public final class Drill {
                 CHECKPOINT_INTERVAL,
                 "timestamp:" + (System.currentTimeMillis() - 1000)));
     jobArgs.addAll(List.of("--tally.checkpoint-timeout", CHECKPOINT_TIMEOUT.toMillis() + "ms"));
+    jobOptions.forEach((key, value) -> jobArgs.addAll(List.of("--" + key, value)));
+    if (!jobOptions.isEmpty()) {
+      log("job options: %s", jobOptions);
+    }
     try (Connection admin = stack.admin()) {
       JobSubmission.activateGeneration(admin, generation, jobArgs);
     }
