@@ -33,7 +33,7 @@ public final class DrillCommand implements Callable<Integer> {
       names = "--fault",
       required = true,
       paramLabel = "F",
-      description = "the fault to inject, or all")
+      description = "the fault to inject, a comma-separated list of them, or all")
   String fault;
 
   @Option(

@@ -48,9 +48,17 @@ public enum Fault {
   }
 
   /** Parses a --fault value; {@code all} means every fault, one after another. */
+  /** One fault, a comma-separated list of them (run in the order of {@link #values()}), or all. */
   public static List<Fault> parse(String value) {
     if ("all".equals(value)) {
       return List.of(values());
+    }
+    if (value.contains(",")) {
+      java.util.Set<Fault> chosen = java.util.EnumSet.noneOf(Fault.class);
+      for (String one : value.split(",")) {
+        chosen.addAll(parse(one.strip()));
+      }
+      return List.copyOf(chosen);
     }
     return Arrays.stream(values())
         .filter(f -> f.cliName.equals(value))
