@@ -250,14 +250,17 @@ public final class Drill {
 
     for (int i = 0; i < faults.size() && !stop.get(); i++) {
       long target = events * (i + 1) / (faults.size() + 2);
-      awaitConsumed(target, Duration.ofMinutes(3));
+      awaitConsumed(target, Duration.ofMinutes(3), false);
       inject(faults.get(i));
     }
     producer.join();
     watching = false;
     watcher.join(5000);
     log("all %,d events sent", sent.size());
-    if (!awaitConsumed(events + extraEvents, Duration.ofMinutes(5))) {
+    // read and accounted for before the stop: with persons keyed below the project an event
+    // behind a merge is accounted for a few checkpoints after it was read, and a stop before that
+    // would keep it in the savepoint, not in the rows the drill checks
+    if (!awaitConsumed(events + extraEvents, Duration.ofMinutes(5), true)) {
       log("NOT all events were accounted for within 5 minutes");
     }
     stopWithSavepoint();
@@ -276,13 +279,16 @@ public final class Drill {
     }
   }
 
-  private boolean awaitConsumed(long target, Duration timeout) throws Exception {
+  /**
+   * Waits until {@code target} records were consumed and, when {@code accounted}, every ledger row
+   * balances too — both read from one snapshot of the ledger.
+   */
+  private boolean awaitConsumed(long target, Duration timeout, boolean accounted) throws Exception {
     long deadline = System.nanoTime() + timeout.toNanos();
-    long last = -1;
     while (System.nanoTime() < deadline && !stop.get()) {
       try (Connection c = stack.admin()) {
-        last = Audit.ledgerTotals(c, generation).consumed();
-        if (last >= target) {
+        Audit.LedgerTotals l = Audit.ledgerTotals(c, generation);
+        if (l.consumed() >= target && (!accounted || l.unbalancedRows() == 0)) {
           return true;
         }
       } catch (Exception e) {
