@@ -181,7 +181,7 @@ class FaultToleranceIT extends EndToEndTest {
       kafka.produce(raw, events.stream().map(e -> new byte[][] {e.key(), e.avro()}).toList());
     }
 
-    private void awaitConsumed(long expected) throws Exception {
+    private void awaitConsumed(long expected) {
       awaitAccounted(generation, expected, Duration.ofSeconds(120));
     }
 

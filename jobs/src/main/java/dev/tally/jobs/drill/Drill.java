@@ -175,7 +175,7 @@ public final class Drill {
    * which resume from them); a backfill recounts with the defaults, as an operator's would.
    */
   public Drill withJobOptions(java.util.Map<String, String> options) {
-    this.jobOptions = java.util.Map.copyOf(options);
+    this.jobOptions = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(options));
     return this;
   }
 
