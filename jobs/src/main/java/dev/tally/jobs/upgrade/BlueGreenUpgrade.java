@@ -1,11 +1,13 @@
 package dev.tally.jobs.upgrade;
 
 import dev.tally.jobs.IngestionJob;
+import dev.tally.jobs.JobOptions;
 import dev.tally.jobs.audit.Audit;
 import dev.tally.jobs.demo.JobSubmission;
 import dev.tally.savepoints.FlinkRest;
 import dev.tally.savepoints.RestoreCheck;
 import dev.tally.savepoints.SavepointOperations;
+import dev.tally.sinks.kafka.LoopInheritance;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -14,6 +16,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.util.ParameterTool;
 
 /**
  * A blue/green upgrade: green is a new generation (its own transactional ids, consumer group, gids
@@ -58,26 +62,6 @@ public final class BlueGreenUpgrade {
       List<String> problems) {}
 
   /**
-   * Why a green cannot start from blue's savepoint with the distinct-id persons layout yet, or
-   * null: the loop topic is per generation, so the merges blue has in flight would be lost to green
-   * (docs/scale-out.md §14, review finding 6).
-   */
-  static String distinctIdLayoutRefusal(GreenStart start, List<String> greenArgs) {
-    int i = greenArgs.indexOf("--" + dev.tally.jobs.JobOptions.PERSONS_LAYOUT.key());
-    boolean distinctId =
-        i >= 0
-            && i + 1 < greenArgs.size()
-            && dev.tally.jobs.JobOptions.LAYOUT_DISTINCT_ID.equals(greenArgs.get(i + 1));
-    if (start != GreenStart.SAVEPOINT || !distinctId) {
-      return null;
-    }
-    return "a green generation cannot start from blue's savepoint with "
-        + dev.tally.jobs.JobOptions.PERSONS_LAYOUT.key()
-        + "=distinct-id yet: blue's merges in flight live in blue's loop topic (docs/scale-out.md"
-        + " §14); recount green from the raw topic instead: --green-start recount";
-  }
-
-  /**
    * @param argsFor program arguments of the job for a generation (same source settings as blue)
    * @param audit the audit target of a generation
    */
@@ -94,10 +78,6 @@ public final class BlueGreenUpgrade {
       Duration deadline)
       throws Exception {
     out.println("0/5 pre-flight: savepoint blue while it runs, check the new jar against it");
-    String refused = distinctIdLayoutRefusal(start, argsFor.apply(greenGeneration));
-    if (refused != null) {
-      return new Result(false, null, null, null, List.of(refused));
-    }
     String greenSavepoint = null;
     if (start == GreenStart.SAVEPOINT) {
       try (Connection c = admin.call()) {
@@ -114,7 +94,8 @@ public final class BlueGreenUpgrade {
       }
       if (start == GreenStart.SAVEPOINT) {
         try {
-          greenSavepoint = inherit(probe, blueGeneration, greenGeneration);
+          greenSavepoint =
+              inherit(probe, blueGeneration, greenGeneration, argsFor.apply(greenGeneration));
         } catch (Exception e) {
           // nothing started, nothing flipped: blue stays as it is
           return new Result(
@@ -212,10 +193,28 @@ public final class BlueGreenUpgrade {
    *
    * @return the savepoint green starts from
    */
-  private String inherit(String probe, String blue, String green) throws Exception {
+  private String inherit(String probe, String blue, String green, List<String> greenArgs)
+      throws Exception {
     GreenFromSavepoint.Boundary boundary = GreenFromSavepoint.boundary(probe);
     out.println("    wait until blue commits the savepoint's transactions " + boundary);
     GreenFromSavepoint.awaitCommitted(admin, blue, boundary, Duration.ofMinutes(2));
+    Configuration greenConfig =
+        Configuration.fromMap(ParameterTool.fromArgs(greenArgs.toArray(String[]::new)).toMap());
+    LoopInheritance.Copied loop =
+        GreenFromSavepoint.inheritLoop(
+            probe,
+            JobOptions.LAYOUT_DISTINCT_ID.equals(greenConfig.get(JobOptions.PERSONS_LAYOUT)),
+            bootstrapServers,
+            greenConfig.get(JobOptions.TOPIC_PERSONS_LOOP),
+            blue,
+            green,
+            Duration.ofMinutes(2));
+    if (loop != null) {
+      out.printf(
+          "    green's loop topic inherits %,d person-protocol messages blue had in flight"
+              + " (%,d sent after the savepoint left out)%n",
+          loop.messages(), loop.skippedAfterSavepoint());
+    }
     String stripped = probe.replaceAll("/+$", "") + "-for-" + green;
     GreenFromSavepoint.stripSinkState(probe, stripped);
     out.println("    " + stripped + ": blue's state without its sinks' state");

@@ -1,8 +1,12 @@
 package dev.tally.jobs.upgrade;
 
+import dev.tally.jobs.JobOptions;
 import dev.tally.jobs.TallyTopology;
 import dev.tally.jobs.audit.Audit;
+import dev.tally.savepoints.SavepointInspection;
 import dev.tally.savepoints.SavepointSurgery;
+import dev.tally.sinks.kafka.LoopInheritance;
+import dev.tally.sinks.kafka.LoopTopic;
 import dev.tally.sinks.postgres.PostgresWriterState;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -14,6 +18,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
+import org.apache.flink.connector.kafka.source.split.KafkaPartitionSplit;
+import org.apache.flink.connector.kafka.source.split.KafkaPartitionSplitSerializer;
 import org.apache.flink.core.io.SimpleVersionedSerialization;
 
 /**
@@ -30,7 +36,10 @@ import org.apache.flink.core.io.SimpleVersionedSerialization;
  *       savepoint commits nothing itself);
  *   <li>{@link #stripSinkState}: a copy of the savepoint without the sinks' state — restored,
  *       blue's Kafka transactional ids and PostgreSQL committables would be green's, and green's
- *       Kafka writer would fence the still-running blue;
+ *       Kafka writer would fence the still-running blue; nor the persons loop's source and writer
+ *       state (green reads its own loop topic from its start);
+ *   <li>{@link #inheritLoop} (distinct-id persons layout): blue's person-protocol messages in
+ *       flight at the savepoint, copied into green's loop topic (docs/scale-out.md §14);
  *   <li>{@link #copyRows}: blue's newest row versions from transactions up to the boundary become
  *       green's, with their revisions (green's keyed state continues from exactly those), and the
  *       inherited ledger totals are recorded in {@code tally.generation_inheritance} (green's own
@@ -192,9 +201,86 @@ public final class GreenFromSavepoint {
     }
   }
 
-  /** Writes {@code target}: the savepoint without any sink state. */
+  /** Writes {@code target}: the savepoint without any sink state nor the persons loop's. */
   public static void stripSinkState(String savepoint, String target) throws Exception {
-    SavepointSurgery.removeOperators(savepoint, sinkStateUids(), target);
+    List<String> uids = new ArrayList<>(sinkStateUids());
+    uids.addAll(loopStateUids());
+    SavepointSurgery.removeOperators(savepoint, uids, target);
+  }
+
+  /** The uids of the distinct-id layout's loop source and loop writer (and its committer). */
+  public static List<String> loopStateUids() {
+    List<String> uids = new ArrayList<>();
+    uids.add(TallyTopology.Uids.SOURCE_LOOP);
+    uids.addAll(SavepointSurgery.sinkOperatorUids(TallyTopology.Uids.SINK_LOOP));
+    return uids;
+  }
+
+  /** Whether the savepoint was taken by a job on the distinct-id persons layout. */
+  public static boolean hasLoop(String savepoint) throws Exception {
+    String hex =
+        org.apache.flink.state.api.OperatorIdentifier.forUid(TallyTopology.Uids.SOURCE_LOOP)
+            .getOperatorId()
+            .toHexString();
+    return SavepointInspection.metadata(savepoint).operators().stream()
+        .anyMatch(o -> hex.equals(o.operatorId()));
+  }
+
+  /**
+   * Blue's loop-source position per loop partition in the savepoint (the next offset each reader
+   * would have read); partitions no reader held are absent.
+   */
+  public static Map<Integer, Long> loopPositions(String savepoint) throws Exception {
+    KafkaPartitionSplitSerializer serializer = new KafkaPartitionSplitSerializer();
+    Map<Integer, Long> positions = new TreeMap<>();
+    for (byte[] raw :
+        SavepointSurgery.operatorListState(
+            savepoint, TallyTopology.Uids.SOURCE_LOOP, "SourceReaderState")) {
+      KafkaPartitionSplit split =
+          SimpleVersionedSerialization.readVersionAndDeSerialize(serializer, raw);
+      positions.put(split.getPartition(), split.getStartingOffset());
+    }
+    return positions;
+  }
+
+  /**
+   * With the distinct-id persons layout, copies the loop messages blue had in flight at the
+   * savepoint into green's loop topic (docs/scale-out.md §14); call after {@link #awaitCommitted}.
+   * Returns null on the project layout. Refuses a change of layout through a savepoint.
+   *
+   * @param loopPrefix {@code tally.topic.persons-loop} of both generations
+   */
+  public static LoopInheritance.Copied inheritLoop(
+      String savepoint,
+      boolean greenDistinctId,
+      String bootstrapServers,
+      String loopPrefix,
+      String blue,
+      String green,
+      Duration timeout)
+      throws Exception {
+    boolean blueDistinctId = hasLoop(savepoint);
+    if (blueDistinctId != greenDistinctId) {
+      throw new IllegalStateException(
+          "blue runs the "
+              + (blueDistinctId ? "distinct-id" : "project")
+              + " persons layout and green would run the "
+              + (greenDistinctId ? "distinct-id" : "project")
+              + " one: persons state does not convert through a savepoint; keep "
+              + JobOptions.PERSONS_LAYOUT.key()
+              + " as blue has it, or recount green: --green-start recount");
+    }
+    if (!blueDistinctId) {
+      return null;
+    }
+    return LoopInheritance.copy(
+        bootstrapServers,
+        LoopTopic.name(loopPrefix, blue),
+        loopPositions(savepoint),
+        SavepointInspection.metadata(savepoint).checkpointId(),
+        LoopTopic.name(loopPrefix, green),
+        "tally-" + green + "-loop-inheritance",
+        timeout);
   }
 
   /**

@@ -41,6 +41,9 @@ public class ApplyToPerson
   private transient Counter processingErrors;
   private transient Counter bounces;
 
+  /** The epoch of the loop messages emitted now: the last snapshot's checkpoint id plus one. */
+  private long epoch;
+
   public ApplyToPerson(int maxProperties, int maxPropertiesBytes) {
     super(STATE);
     this.maxProperties = maxProperties;
@@ -56,6 +59,26 @@ public class ApplyToPerson
     processingErrors = getMetricGroup().counter("tallyProcessingErrors");
     bounces = getMetricGroup().counter("tallyPersonBounces");
     getMetricGroup().gauge("tallyPersonsHolding", (Gauge<Integer>) this::keysHolding);
+  }
+
+  @Override
+  public void initializeState(org.apache.flink.runtime.state.StateInitializationContext context)
+      throws Exception {
+    super.initializeState(context);
+    epoch = context.getRestoredCheckpointId().orElse(0L) + 1;
+  }
+
+  @Override
+  public void snapshotState(org.apache.flink.runtime.state.StateSnapshotContext context)
+      throws Exception {
+    super.snapshotState(context);
+    // what is emitted after this barrier goes into the loop writer's next transaction
+    epoch = context.getCheckpointId() + 1;
+  }
+
+  /** The epoch stamped on the loop messages emitted now (for tests). */
+  long epoch() {
+    return epoch;
   }
 
   @Override
@@ -160,6 +183,7 @@ public class ApplyToPerson
 
   private void loop(byte to, String key, MergeMessage m) {
     LoopRecord r = new LoopRecord(to, key, MergeCodec.encode(m));
+    r.epoch = epoch;
     r.keyGroups = getRuntimeContext().getTaskInfo().getMaxNumberOfParallelSubtasks();
     r.fromKeyGroup =
         org.apache.flink.runtime.state.KeyGroupRangeAssignment.assignToKeyGroup(

@@ -262,4 +262,56 @@ class PersonsLoopHarnessTest {
     }
     return out;
   }
+
+  @Test
+  void everyLoopMessageIsStampedWithTheEpochOfTheCheckpointItPrecedes() throws Exception {
+    random = new Random(1);
+    start(null, null);
+    List<ValidEvent> in =
+        MergeProtocolPropertiesTest.events(
+            List.of(
+                new MergeProtocolPropertiesTest.Spec(0, 0, 0, 1), // d0 $set
+                new MergeProtocolPropertiesTest.Spec(1, 0, 0, 2), // d1 $set
+                new MergeProtocolPropertiesTest.Spec(0, 3, 1, 0), // d0 identifies d1: a merge
+                new MergeProtocolPropertiesTest.Spec(0, 0, 0, 3)));
+    for (ValidEvent e : in) {
+      links.processElement1(new StreamRecord<>(e, e.timestampMillis));
+      dataChannel();
+    }
+    assertThat(loop).as("the merge is in the loop").isNotEmpty();
+    assertThat(loop).as("before the first checkpoint").allMatch(r -> r.epoch == 1);
+
+    // barrier 5: what PERSONS sends after it goes into the loop writer's transaction of 6
+    OperatorSubtaskState l = links.snapshot(5, 1);
+    OperatorSubtaskState p = persons.snapshot(5, 1);
+    int before = loop.size();
+    deliverOne();
+    List<LoopRecord> after = new ArrayList<>(loop).subList(before - 1, loop.size());
+    assertThat(after).as("sent after barrier 5").isNotEmpty().allMatch(r -> r.epoch == 6);
+
+    // restored from checkpoint 5: the next transaction is 6 again
+    links.close();
+    persons.close();
+    loop.clear();
+    links =
+        new KeyedTwoInputStreamOperatorTestHarness<>(
+            new RouteByDistinctId(),
+            e -> LoopRecord.key(e.project, e.distinctId),
+            r -> r.key,
+            Types.STRING);
+    persons =
+        new KeyedTwoInputStreamOperatorTestHarness<>(
+            new ApplyToPerson(PersonModel.UNLIMITED, PersonModel.UNLIMITED),
+            r -> r.key,
+            r -> r.key,
+            Types.STRING);
+    persons.setRestoredCheckpointId(5);
+    links.initializeState(l);
+    persons.initializeState(p);
+    links.open();
+    persons.open();
+    assertThat(((ApplyToPerson) persons.getOperator()).epoch()).isEqualTo(6);
+    links.close();
+    persons.close();
+  }
 }

@@ -41,11 +41,37 @@ public final class LoopTopic {
                 .setKeySerializationSchema(new Key())
                 .setValueSerializationSchema(new Value())
                 .setPartitioner(new BySender())
+                .setHeaderProvider(new EpochHeader())
                 .build())
         .setDeliveryGuarantee(DeliveryGuarantee.EXACTLY_ONCE)
         .setTransactionalIdPrefix("tally-" + s.generation() + "-loop")
         .setKafkaProducerConfig(producer)
         .build();
+  }
+
+  /** The Kafka header carrying a loop message's {@link LoopRecord#epoch} (8 bytes, big-endian). */
+  public static final String EPOCH_HEADER = "tally-epoch";
+
+  static final class EpochHeader
+      implements org.apache.flink.connector.kafka.sink.HeaderProvider<LoopRecord> {
+    @Override
+    public org.apache.kafka.common.header.Headers getHeaders(LoopRecord r) {
+      return epochHeaders(r.epoch);
+    }
+  }
+
+  static org.apache.kafka.common.header.Headers epochHeaders(long epoch) {
+    return new org.apache.kafka.common.header.internals.RecordHeaders()
+        .add(EPOCH_HEADER, java.nio.ByteBuffer.allocate(Long.BYTES).putLong(epoch).array());
+  }
+
+  /** The epoch a loop record was stamped with, or null if it has none (an older Tally wrote it). */
+  static Long epochOf(org.apache.kafka.common.header.Headers headers) {
+    org.apache.kafka.common.header.Header h = headers.lastHeader(EPOCH_HEADER);
+    if (h == null || h.value() == null || h.value().length != Long.BYTES) {
+      return null;
+    }
+    return java.nio.ByteBuffer.wrap(h.value()).getLong();
   }
 
   static final class Key
@@ -88,7 +114,10 @@ public final class LoopTopic {
     return new KafkaRecordDeserializationSchema<>() {
       @Override
       public void deserialize(ConsumerRecord<byte[], byte[]> record, Collector<LoopRecord> out) {
-        out.collect(read(record.key(), record.value()));
+        LoopRecord r = read(record.key(), record.value());
+        Long epoch = epochOf(record.headers());
+        r.epoch = epoch == null ? 0 : epoch;
+        out.collect(r);
       }
 
       @Override

@@ -28,6 +28,14 @@ public class LoopRecord {
 
   public int keyGroups = 1;
 
+  /**
+   * The checkpoint epoch its sender emitted it in: the id of the sender's last snapshot plus one
+   * (written as the loop topic's {@code tally-epoch} header). A green generation started from a
+   * savepoint {@code S} inherits exactly blue's messages stamped {@code <= S} (docs/scale-out.md
+   * §14).
+   */
+  public long epoch;
+
   public LoopRecord() {}
 
   public LoopRecord(byte to, String key, byte[] message) {
