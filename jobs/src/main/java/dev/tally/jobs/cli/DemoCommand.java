@@ -1,6 +1,7 @@
 package dev.tally.jobs.cli;
 
 import dev.tally.jobs.audit.Audit;
+import dev.tally.jobs.dashboard.DashboardServer;
 import dev.tally.jobs.demo.CaptureTraffic;
 import dev.tally.jobs.demo.Dashboard;
 import dev.tally.jobs.demo.JobSubmission;
@@ -68,6 +69,15 @@ public final class DemoCommand implements Callable<Integer> {
   boolean keep;
 
   @Option(
+      names = "--dashboard-port",
+      paramLabel = "PORT",
+      defaultValue = "" + DashboardCommand.DEFAULT_PORT,
+      description =
+          "port of the live dashboard page on 127.0.0.1 (default ${DEFAULT-VALUE}; taken: any free"
+              + " one)")
+  int dashboardPort;
+
+  @Option(
       names = "--timeout",
       paramLabel = "DURATION",
       converter = Durations.class,
@@ -77,6 +87,21 @@ public final class DemoCommand implements Callable<Integer> {
   Duration timeout;
 
   private final PrintStream out = System.out;
+  private DashboardServer dashboard;
+
+  /** The live page, served while the demo runs (as the analyst login). */
+  private DashboardServer dashboard(LocalStack stack, StackLayout layout) throws Exception {
+    DashboardServer.Kafka kafka =
+        new DashboardServer.Kafka(layout.kafkaBootstrap(), Topics.DEAD_LETTER);
+    DashboardServer d;
+    try {
+      d = DashboardServer.start(stack::analyst, kafka, dashboardPort);
+    } catch (java.net.BindException e) {
+      d = DashboardServer.start(stack::analyst, kafka, 0);
+    }
+    out.println("dashboard  " + d.url());
+    return d;
+  }
 
   @Override
   public Integer call() throws Exception {
@@ -133,16 +158,21 @@ public final class DemoCommand implements Callable<Integer> {
               + "; web UI "
               + layout.flinkRestUrl());
 
+      dashboard = dashboard(stack, layout);
       int exit =
           events != null
               ? runBounded(stack, layout, generation, stop)
               : runLive(stack, layout, stop);
       if (keep) {
         out.println(
-            "--keep: the stack and the job keep running; stop them with ./tally stack down");
+            "--keep: the stack and the job keep running; stop them with ./tally stack down;"
+                + " ./tally dashboard serves the page again");
       }
       return exit;
     } finally {
+      if (dashboard != null) {
+        dashboard.close();
+      }
       if (!stop.get()) {
         cleanup.run();
         Runtime.getRuntime().removeShutdownHook(hook);
@@ -279,7 +309,13 @@ public final class DemoCommand implements Callable<Integer> {
           out.print("\033[H\033[2J");
         }
         Dashboard.print(c, out, String.format("Tally demo — %.0f events/s — Ctrl-C to stop", rate));
-        out.println("web UI " + layout.flinkRestUrl() + " · logs " + layout.logs());
+        out.println(
+            "dashboard  "
+                + dashboard.url()
+                + " · web UI "
+                + layout.flinkRestUrl()
+                + " · logs "
+                + layout.logs());
         Thread.sleep(3000);
       }
     }

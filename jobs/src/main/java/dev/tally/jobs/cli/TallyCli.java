@@ -11,6 +11,7 @@ import picocli.CommandLine.Command;
     description = "Exactly-once, freshness-stamped event analytics on Apache Flink.",
     subcommands = {
       DemoCommand.class,
+      DashboardCommand.class,
       ReplayCommand.class,
       StackCommand.class,
       GenerateCommand.class,
