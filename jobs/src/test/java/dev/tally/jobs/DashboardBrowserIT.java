@@ -83,16 +83,7 @@ class DashboardBrowserIT extends EndToEndTest {
       assertThat(from.find()).isTrue();
       Instant windowFrom = Instant.parse(from.group(1));
 
-      Map<String, String> shown = new TreeMap<>();
-      Matcher chart = CHART.matcher(dom);
-      while (chart.find()) {
-        Matcher bar = BAR.matcher(chart.group(3));
-        while (bar.find()) {
-          shown.put(
-              unescape(chart.group(1)) + "|" + unescape(chart.group(2)) + "|" + bar.group(1),
-              bar.group(2) + "/" + bar.group(3) + "/" + bar.group(4));
-        }
-      }
+      Map<String, String> shown = bars(dom);
       Map<String, String> views = analystMinutes(windowFrom);
       assertThat(views).as("the views have minute rows to show").hasSizeGreaterThan(50);
       assertThat(views.values())
@@ -190,8 +181,27 @@ class DashboardBrowserIT extends EndToEndTest {
     return rows;
   }
 
-  /** Runs headless Chromium on {@code url}; returns what it printed. */
+  /** Every bar the page drew: {@code project|event|minute} → {@code events/persons/state}. */
+  static Map<String, String> bars(String dom) {
+    Map<String, String> shown = new TreeMap<>();
+    Matcher chart = CHART.matcher(dom);
+    while (chart.find()) {
+      Matcher bar = BAR.matcher(chart.group(3));
+      while (bar.find()) {
+        shown.put(
+            unescape(chart.group(1)) + "|" + unescape(chart.group(2)) + "|" + bar.group(1),
+            bar.group(2) + "/" + bar.group(3) + "/" + bar.group(4));
+      }
+    }
+    return shown;
+  }
+
   private static String run(Path chromium, String what, String... rest) throws Exception {
+    return run(chromium, tmp, what, rest);
+  }
+
+  /** Runs headless Chromium on {@code url}; returns what it printed. */
+  static String run(Path chromium, Path tmp, String what, String... rest) throws Exception {
     List<String> cmd = new ArrayList<>();
     cmd.add(chromium.toString());
     cmd.addAll(
@@ -218,7 +228,8 @@ class DashboardBrowserIT extends EndToEndTest {
     return Files.readString(outFile, StandardCharsets.UTF_8);
   }
 
-  private static Path chromium() {
+  /** Debian's chromium (or {@code TALLY_CHROMIUM}), or null where there is none. */
+  static Path chromium() {
     String configured = System.getenv("TALLY_CHROMIUM");
     for (String candidate :
         configured != null

@@ -35,23 +35,34 @@ public final class DashboardData {
     Instant to = now.truncatedTo(ChronoUnit.MINUTES).plus(1, ChronoUnit.MINUTES);
     Instant from = to.minus(minutes + 1L, ChronoUnit.MINUTES);
     List<Object> rows = new ArrayList<>();
+    String completeThrough = null;
+    String finalThrough = null;
+    // one statement, one snapshot: the stamps returned are the ones the rows' states were judged by
     try (PreparedStatement ps =
         c.prepareStatement(
-            "SELECT project, event, window_start, events, persons, is_complete, is_final"
-                + " FROM analytics.event_counts"
-                + " WHERE grain = 'minute' AND window_start >= ? AND window_start < ?"
-                + " ORDER BY project, event, window_start")) {
+            "WITH f AS (SELECT complete_through, final_through FROM analytics.freshness)"
+                + " SELECT (SELECT complete_through FROM f), (SELECT final_through FROM f),"
+                + " e.project, e.event, e.window_start, e.events, e.persons, e.is_complete,"
+                + " e.is_final"
+                + " FROM (SELECT 1) one LEFT JOIN analytics.event_counts e"
+                + " ON e.grain = 'minute' AND e.window_start >= ? AND e.window_start < ?"
+                + " ORDER BY e.project, e.event, e.window_start")) {
       ps.setTimestamp(1, Timestamp.from(from));
       ps.setTimestamp(2, Timestamp.from(to));
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
+          completeThrough = instant(rs, 1);
+          finalThrough = instant(rs, 2);
+          if (rs.getString(3) == null) {
+            continue; // no rows: only the stamps
+          }
           Map<String, Object> r = new LinkedHashMap<>();
-          r.put("project", rs.getString(1));
-          r.put("event", rs.getString(2));
-          r.put("window_start", instant(rs, 3));
-          r.put("events", rs.getLong(4));
-          r.put("persons", rs.getLong(5));
-          r.put("state", state(rs.getBoolean(6), rs.getBoolean(7)));
+          r.put("project", rs.getString(3));
+          r.put("event", rs.getString(4));
+          r.put("window_start", instant(rs, 5));
+          r.put("events", rs.getLong(6));
+          r.put("persons", rs.getLong(7));
+          r.put("state", state(rs.getBoolean(8), rs.getBoolean(9)));
           rows.add(r);
         }
       }
@@ -59,6 +70,8 @@ public final class DashboardData {
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("from", from.toString());
     out.put("to", to.toString());
+    out.put("complete_through", completeThrough);
+    out.put("final_through", finalThrough);
     out.put("rows", rows);
     return out;
   }

@@ -179,7 +179,9 @@ function renderDead(dead) {
     body.append(tr);
   }
   if (dead.newest.length === 0 && !dead.unavailable) {
-    body.append(el('tr', {}, undefined)).append(el('td', { colspan: 3, class: 'muted' }, 'none'));
+    const tr = el('tr');
+    tr.append(el('td', { colspan: 3, class: 'muted' }, 'none'));
+    body.append(tr);
   }
 }
 
@@ -190,13 +192,14 @@ async function refresh() {
       get('/api/dead-letters?limit=15').catch((e) => ({ newest: [], reasons: {}, unavailable: e.message })),
     ]);
     renderFreshness(freshness);
-    renderCharts(minutes, freshness.now);
+    renderCharts(minutes, minutes);
     renderLedger(ledger);
     renderDead(dead);
     $('banner').hidden = true;
     $('updated').textContent = 'updated ' + hms(freshness.now.wall_clock) + ' · every ' + REFRESH_MS / 1000 + ' s';
     document.body.dataset.ready = 'true';
     document.body.dataset.minutesFrom = minutes.from;
+    document.body.dataset.finalThrough = minutes.final_through || '';
   } catch (e) {
     $('banner').hidden = false;
     $('banner').textContent = 'cannot refresh (showing the last data): ' + e.message;
