@@ -56,7 +56,8 @@ public final class IngestionJob {
             config.get(JobOptions.KAFKA_BOOTSTRAP),
             config.get(JobOptions.KAFKA_TRANSACTION_TIMEOUT),
             config.get(JobOptions.CHECKPOINT_INTERVAL),
-            config.get(JobOptions.RESTART_BUDGET));
+            config.get(JobOptions.RESTART_BUDGET),
+            JobOptions.KAFKA_TRANSACTION_TIMEOUT.key());
     if (!problems.isEmpty()) {
       throw new IllegalStateException(String.join("; ", problems));
     }

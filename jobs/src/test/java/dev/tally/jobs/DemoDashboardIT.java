@@ -161,12 +161,7 @@ class DemoDashboardIT {
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           rows.put(
-              rs.getString(1)
-                  + "|"
-                  + rs.getString(2)
-                  + "|"
-                  + rs.getObject(3, java.time.OffsetDateTime.class).toInstant(),
-              rs.getLong(4) + "/" + rs.getLong(5) + "/final");
+              DashboardBrowserIT.minuteKey(rs), rs.getLong(4) + "/" + rs.getLong(5) + "/final");
         }
       }
     }

@@ -3,6 +3,7 @@ package dev.tally.jobs.bench;
 import dev.tally.avro.PersonState;
 import dev.tally.avro.RawEvent;
 import dev.tally.jobs.IngestionJob;
+import dev.tally.jobs.JobArgs;
 import dev.tally.jobs.JobOptions;
 import dev.tally.jobs.TallyTopology;
 import dev.tally.jobs.audit.Audit;
@@ -516,22 +517,16 @@ public final class Bench {
   }
 
   private List<String> jobArgs(String generation, String rawTopic, String startingOffsets) {
-    List<String> args =
-        new ArrayList<>(
-            JobSubmission.programArgs(
-                stack.layout(), generation, CHECKPOINT_INTERVAL, startingOffsets));
-    args.addAll(
-        List.of(
-            "--tally.topic.raw",
-            rawTopic,
-            "--tally.topic.enriched",
-            "bench_enriched",
-            "--tally.topic.dead-letter",
-            "bench_dead_letter",
-            "--tally.topic.late",
-            "bench_late"));
-    jobOptions.forEach((key, value) -> args.addAll(List.of("--" + key, value)));
-    return args;
+    JobArgs args =
+        JobArgs.parse(
+                JobSubmission.programArgs(
+                    stack.layout(), generation, CHECKPOINT_INTERVAL, startingOffsets))
+            .set(JobOptions.TOPIC_RAW, rawTopic)
+            .set(JobOptions.TOPIC_ENRICHED, "bench_enriched")
+            .set(JobOptions.TOPIC_DEAD_LETTER, "bench_dead_letter")
+            .set(JobOptions.TOPIC_LATE, "bench_late");
+    jobOptions.forEach(args::set);
+    return new ArrayList<>(args.toList());
   }
 
   private String start(String generation, List<String> args, String savepoint) throws Exception {

@@ -6,10 +6,7 @@ import dev.tally.jobs.demo.Topics;
 import dev.tally.savepoints.FlinkRest;
 import dev.tally.savepoints.HttpFlinkRest;
 import dev.tally.sinks.postgres.TransactionIds;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
@@ -54,11 +51,7 @@ public final class AuditCommand implements Callable<Integer> {
           "prepared PostgreSQL transactions and open Kafka transactions of Tally's sinks older than this are a violation (default ${DEFAULT-VALUE}; use 2 × checkpoint interval + the longest checkpoint)")
   Duration maxPreparedAge;
 
-  @Option(
-      names = "--jdbc-url",
-      paramLabel = "URL",
-      description = "audit this database instead of the local stack's (read access to tally.*)")
-  String jdbcUrl;
+  @Mixin DatabaseOptions database;
 
   @Option(
       names = "--user",
@@ -67,13 +60,6 @@ public final class AuditCommand implements Callable<Integer> {
       description =
           "login for --jdbc-url, a member of the read-only role tally_auditor (default ${DEFAULT-VALUE})")
   String user;
-
-  @Option(
-      names = "--password-file",
-      paramLabel = "FILE",
-      description =
-          "file with the password for --jdbc-url (default: environment variable TALLY_PG_PASSWORD)")
-  Path passwordFile;
 
   @Option(
       names = "--bootstrap-servers",
@@ -107,14 +93,10 @@ public final class AuditCommand implements Callable<Integer> {
   String deadLetterTopic;
 
   private Connection connect() throws Exception {
-    if (jdbcUrl == null) {
+    if (!database.given()) {
       return stackOptions.existingStack().auditor(); // least privilege: reads, writes nothing
     }
-    String password =
-        passwordFile != null
-            ? Files.readString(passwordFile).strip()
-            : System.getenv().getOrDefault("TALLY_PG_PASSWORD", "");
-    return DriverManager.getConnection(jdbcUrl, user, password);
+    return database.connect(user);
   }
 
   @Override

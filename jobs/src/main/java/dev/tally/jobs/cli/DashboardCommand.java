@@ -5,10 +5,7 @@ import dev.tally.jobs.demo.Topics;
 import dev.tally.jobs.stack.LocalStack;
 import dev.tally.jobs.stack.StackLayout;
 import java.net.BindException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -37,11 +34,7 @@ public final class DashboardCommand implements Callable<Integer> {
       description = "port on 127.0.0.1 (default ${DEFAULT-VALUE}; 0: any free port)")
   int port;
 
-  @Option(
-      names = "--jdbc-url",
-      paramLabel = "URL",
-      description = "read this database instead of the local stack's (SELECT on analytics.*)")
-  String jdbcUrl;
+  @Mixin DatabaseOptions database;
 
   @Option(
       names = "--user",
@@ -50,13 +43,6 @@ public final class DashboardCommand implements Callable<Integer> {
       description =
           "login for --jdbc-url, a member of the read-only role tally_analyst (default ${DEFAULT-VALUE})")
   String user;
-
-  @Option(
-      names = "--password-file",
-      paramLabel = "FILE",
-      description =
-          "file with the password for --jdbc-url (default: environment variable TALLY_PG_PASSWORD)")
-  Path passwordFile;
 
   @Option(
       names = "--bootstrap-servers",
@@ -76,18 +62,14 @@ public final class DashboardCommand implements Callable<Integer> {
     }
     Callable<Connection> analyst;
     String kafka = bootstrapServers;
-    if (jdbcUrl == null) {
+    if (!database.given()) {
       LocalStack stack = stackOptions.existingStack();
       analyst = stack::analyst;
       if (kafka == null) {
         kafka = stack.layout().kafkaBootstrap();
       }
     } else {
-      String password =
-          passwordFile != null
-              ? Files.readString(passwordFile).strip()
-              : System.getenv().getOrDefault("TALLY_PG_PASSWORD", "");
-      analyst = () -> DriverManager.getConnection(jdbcUrl, user, password);
+      analyst = () -> database.connect(user);
     }
     try (Connection c = analyst.call()) {
       c.isValid(5); // a wrong login fails here, in one line, not on the first page load

@@ -1,6 +1,8 @@
 package dev.tally.jobs.demo;
 
 import dev.tally.jobs.IngestionJob;
+import dev.tally.jobs.JobArgs;
+import dev.tally.jobs.JobOptions;
 import dev.tally.jobs.stack.StackLayout;
 import dev.tally.savepoints.FlinkRest;
 import dev.tally.sinks.postgres.GenerationRegistry;
@@ -67,10 +69,7 @@ public final class JobSubmission {
    */
   public static void activateGeneration(
       Connection admin, String generation, List<String> programArgs) throws Exception {
-    Configuration config =
-        Configuration.fromMap(
-            org.apache.flink.util.ParameterTool.fromArgs(programArgs.toArray(String[]::new))
-                .toMap());
+    Configuration config = JobArgs.parse(programArgs).toConfiguration();
     admin.setAutoCommit(false);
     try (PreparedStatement a =
         admin.prepareStatement(
@@ -90,24 +89,17 @@ public final class JobSubmission {
 
   public static List<String> programArgs(
       StackLayout layout, String generation, Duration checkpointInterval, String startingOffsets) {
-    return List.of(
-        "--tally.source.starting-offsets",
-        startingOffsets,
-        "--tally.generation",
-        generation,
-        "--tally.kafka.bootstrap-servers",
-        layout.kafkaBootstrap(),
-        "--tally.postgres.url",
-        layout.jdbcUrl(),
-        "--tally.postgres.user",
-        StackLayout.WRITER_USER,
+    return JobArgs.empty()
+        .set(JobOptions.STARTING_OFFSETS, startingOffsets)
+        .set(JobOptions.GENERATION, generation)
+        .set(JobOptions.KAFKA_BOOTSTRAP, layout.kafkaBootstrap())
+        .set(JobOptions.POSTGRES_URL, layout.jdbcUrl())
+        .set(JobOptions.POSTGRES_USER, StackLayout.WRITER_USER)
         // a path, not the secret: the TaskManagers read the password from the file
-        "--tally.postgres.password-file",
-        layout.writerPasswordFile().toString(),
-        "--tally.checkpoint-interval",
-        checkpointInterval.toMillis() + "ms",
-        "--tally.parallelism",
-        "2");
+        .set(JobOptions.POSTGRES_PASSWORD_FILE, layout.writerPasswordFile().toString())
+        .set(JobOptions.CHECKPOINT_INTERVAL, checkpointInterval)
+        .set(JobOptions.PARALLELISM, 2)
+        .toList();
   }
 
   /** Waits until a cancelled job reached a terminal state. */

@@ -1,5 +1,7 @@
 package dev.tally.jobs.drill;
 
+import dev.tally.jobs.JobArgs;
+import dev.tally.jobs.JobOptions;
 import dev.tally.jobs.audit.Audit;
 import dev.tally.jobs.audit.KafkaCounts;
 import dev.tally.jobs.demo.JobSubmission;
@@ -114,9 +116,7 @@ public final class Drill {
 
   /** The job's arguments with {@code g} as the generation. */
   private List<String> argsOf(String g) {
-    List<String> args = new ArrayList<>(jobArgs);
-    args.set(args.indexOf("--tally.generation") + 1, g);
-    return args;
+    return new ArrayList<>(JobArgs.parse(jobArgs).set(JobOptions.GENERATION, g).toList());
   }
 
   private Audit.Target auditTarget(String g) {
@@ -209,7 +209,9 @@ public final class Drill {
                 generation,
                 CHECKPOINT_INTERVAL,
                 "timestamp:" + (System.currentTimeMillis() - 1000)));
-    jobArgs.addAll(List.of("--tally.checkpoint-timeout", CHECKPOINT_TIMEOUT.toMillis() + "ms"));
+    jobArgs =
+        new ArrayList<>(
+            JobArgs.parse(jobArgs).set(JobOptions.CHECKPOINT_TIMEOUT, CHECKPOINT_TIMEOUT).toList());
     jobOptions.forEach((key, value) -> jobArgs.addAll(List.of("--" + key, value)));
     if (!jobOptions.isEmpty()) {
       log("job options: %s", jobOptions);
@@ -343,7 +345,10 @@ public final class Drill {
                     g -> {
                       List<String> args = argsOf(g);
                       if (sabotage) {
-                        args.addAll(List.of("--tally.postgres.password-file", "/nonexistent/pw"));
+                        args =
+                            JobArgs.parse(args)
+                                .set(JobOptions.POSTGRES_PASSWORD_FILE, "/nonexistent/pw")
+                                .toList();
                       }
                       return args;
                     },

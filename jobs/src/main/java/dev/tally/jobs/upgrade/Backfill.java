@@ -1,6 +1,8 @@
 package dev.tally.jobs.upgrade;
 
 import dev.tally.jobs.IngestionJob;
+import dev.tally.jobs.JobArgs;
+import dev.tally.jobs.JobOptions;
 import dev.tally.jobs.audit.Audit;
 import dev.tally.jobs.demo.JobSubmission;
 import dev.tally.savepoints.FlinkRest;
@@ -80,15 +82,16 @@ public final class Backfill {
         return new Result(false, null, List.of(refusal), null);
       }
     }
-    List<String> args = new ArrayList<>(baseArgs);
     Duration[] read =
         apply == Apply.RANGE ? readWindow(baseArgs) : new Duration[] {Duration.ZERO, Duration.ZERO};
-    args.addAll(
-        List.of(
-            "--tally.source.starting-offsets",
-            "timestamp:" + range.from().minus(read[0]).toEpochMilli(),
-            "--tally.source.stopping-offsets",
-            "timestamp:" + range.to().plus(read[1]).toEpochMilli()));
+    List<String> args =
+        JobArgs.parse(baseArgs)
+            .set(
+                JobOptions.STARTING_OFFSETS,
+                "timestamp:" + range.from().minus(read[0]).toEpochMilli())
+            .set(
+                JobOptions.STOPPING_OFFSETS, "timestamp:" + range.to().plus(read[1]).toEpochMilli())
+            .toList();
     out.printf("backfill %s: %s → %s%n", range.generation(), range.from(), range.to());
     String jarId = flink.uploadJar(jar);
     String job = flink.runJar(jarId, IngestionJob.class.getName(), args, null);
@@ -168,10 +171,7 @@ public final class Backfill {
    * Rows outside the range are written but never shown (the views take only windows inside it).
    */
   public static Duration[] readWindow(List<String> baseArgs) {
-    org.apache.flink.configuration.Configuration config =
-        org.apache.flink.configuration.Configuration.fromMap(
-            org.apache.flink.util.ParameterTool.fromArgs(baseArgs.toArray(String[]::new)).toMap());
-    var s = IngestionJob.generationSettings(config);
+    var s = IngestionJob.generationSettings(JobArgs.parse(baseArgs).toConfiguration());
     return new Duration[] {
       Duration.ofMinutes(1),
       Duration.ofMillis(s.maxOutOfOrdernessMs() + s.allowedLatenessMs()).plusMinutes(1)

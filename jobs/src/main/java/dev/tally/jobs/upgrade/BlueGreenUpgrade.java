@@ -1,6 +1,7 @@
 package dev.tally.jobs.upgrade;
 
 import dev.tally.jobs.IngestionJob;
+import dev.tally.jobs.JobArgs;
 import dev.tally.jobs.JobOptions;
 import dev.tally.jobs.audit.Audit;
 import dev.tally.jobs.demo.JobSubmission;
@@ -17,7 +18,6 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.util.ParameterTool;
 
 /**
  * A blue/green upgrade: green is a new generation (its own transactional ids, consumer group, gids
@@ -198,8 +198,7 @@ public final class BlueGreenUpgrade {
     GreenFromSavepoint.Boundary boundary = GreenFromSavepoint.boundary(probe);
     out.println("    wait until blue commits the savepoint's transactions " + boundary);
     GreenFromSavepoint.awaitCommitted(admin, blue, boundary, Duration.ofMinutes(2));
-    Configuration greenConfig =
-        Configuration.fromMap(ParameterTool.fromArgs(greenArgs.toArray(String[]::new)).toMap());
+    Configuration greenConfig = JobArgs.parse(greenArgs).toConfiguration();
     LoopInheritance.Copied loop =
         GreenFromSavepoint.inheritLoop(
             probe,

@@ -1,6 +1,7 @@
 package dev.tally.jobs.upgrade;
 
 import dev.tally.jobs.IngestionJob;
+import dev.tally.jobs.JobArgs;
 import dev.tally.jobs.TallyTopology;
 import dev.tally.savepoints.RestoreCheck;
 import dev.tally.savepoints.SavepointInspection;
@@ -18,7 +19,6 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.runtime.OperatorIDPair;
 import org.apache.flink.runtime.jobgraph.JobVertex;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.flink.util.ParameterTool;
 
 /**
  * {@code tally check}: the pre-flight before any upgrade. (1) The new jar builds the job (with the
@@ -79,9 +79,7 @@ public final class UpgradeCheck {
   public static void main(String[] args) throws Exception {
     List<String> problems = new ArrayList<>();
     SavepointInspection.Metadata m = SavepointInspection.metadata(args[0]);
-    Configuration config =
-        Configuration.fromMap(
-            ParameterTool.fromArgs(java.util.Arrays.copyOfRange(args, 1, args.length)).toMap());
+    Configuration config = JobArgs.parse(List.of(args).subList(1, args.length)).toConfiguration();
     Set<String> operatorIds = new HashSet<>();
     try {
       IngestionJob.checkKafkaTransactions(config);

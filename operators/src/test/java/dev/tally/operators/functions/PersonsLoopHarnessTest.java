@@ -45,6 +45,12 @@ class PersonsLoopHarnessTest {
 
   private void start(OperatorSubtaskState linksState, OperatorSubtaskState personsState)
       throws Exception {
+    start(linksState, personsState, 0);
+  }
+
+  private void start(
+      OperatorSubtaskState linksState, OperatorSubtaskState personsState, long restoredCheckpoint)
+      throws Exception {
     links =
         new KeyedTwoInputStreamOperatorTestHarness<>(
             new RouteByDistinctId(),
@@ -57,6 +63,9 @@ class PersonsLoopHarnessTest {
             r -> r.key,
             r -> r.key,
             Types.STRING);
+    if (restoredCheckpoint > 0) {
+      persons.setRestoredCheckpointId(restoredCheckpoint);
+    }
     if (linksState != null) {
       links.initializeState(linksState);
       persons.initializeState(personsState);
@@ -293,23 +302,7 @@ class PersonsLoopHarnessTest {
     links.close();
     persons.close();
     loop.clear();
-    links =
-        new KeyedTwoInputStreamOperatorTestHarness<>(
-            new RouteByDistinctId(),
-            e -> LoopRecord.key(e.project, e.distinctId),
-            r -> r.key,
-            Types.STRING);
-    persons =
-        new KeyedTwoInputStreamOperatorTestHarness<>(
-            new ApplyToPerson(PersonModel.UNLIMITED, PersonModel.UNLIMITED),
-            r -> r.key,
-            r -> r.key,
-            Types.STRING);
-    persons.setRestoredCheckpointId(5);
-    links.initializeState(l);
-    persons.initializeState(p);
-    links.open();
-    persons.open();
+    start(l, p, 5);
     assertThat(((ApplyToPerson) persons.getOperator()).epoch()).isEqualTo(6);
     links.close();
     persons.close();

@@ -21,12 +21,17 @@ import org.apache.kafka.common.config.ConfigResource;
 public final class KafkaTransactionChecks {
   private KafkaTransactionChecks() {}
 
-  /** Returns the problems found; empty when the settings are safe. */
+  /**
+   * Returns the problems found; empty when the settings are safe.
+   *
+   * @param timeoutOption the option that sets {@code transactionTimeout}, named in the remedy
+   */
   public static List<String> problems(
       String bootstrapServers,
       Duration transactionTimeout,
       Duration checkpointInterval,
-      Duration restartBudget)
+      Duration restartBudget,
+      String timeoutOption)
       throws Exception {
     Properties props = new Properties();
     props.setProperty(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
@@ -40,7 +45,8 @@ public final class KafkaTransactionChecks {
           admin.describeConfigs(List.of(broker)).all().get(15, TimeUnit.SECONDS);
       ConfigEntry max = configs.get(broker).get("transaction.max.timeout.ms");
       long brokerMax = max == null ? 900_000L : Long.parseLong(max.value());
-      return evaluate(transactionTimeout, brokerMax, checkpointInterval, restartBudget);
+      return evaluate(
+          transactionTimeout, brokerMax, checkpointInterval, restartBudget, timeoutOption);
     }
   }
 
@@ -48,7 +54,8 @@ public final class KafkaTransactionChecks {
       Duration transactionTimeout,
       long brokerMaxMs,
       Duration checkpointInterval,
-      Duration restartBudget) {
+      Duration restartBudget,
+      String timeoutOption) {
     long timeout = transactionTimeout.toMillis();
     long needed = checkpointInterval.plus(restartBudget).toMillis();
     java.util.ArrayList<String> problems = new java.util.ArrayList<>();
@@ -58,7 +65,9 @@ public final class KafkaTransactionChecks {
               + timeout
               + " exceeds the broker's transaction.max.timeout.ms "
               + brokerMaxMs
-              + ": producers would fail to start. Lower --kafka-transaction-timeout.");
+              + ": producers would fail to start. Lower "
+              + timeoutOption
+              + ".");
     }
     if (timeout < needed) {
       problems.add(
@@ -67,7 +76,9 @@ public final class KafkaTransactionChecks {
               + " is below checkpoint interval + restart budget ("
               + needed
               + " ms): the broker could abort a transaction before Flink commits it, losing"
-              + " data. Raise --kafka-transaction-timeout or shorten the checkpoint interval.");
+              + " data. Raise "
+              + timeoutOption
+              + " or shorten the checkpoint interval.");
     }
     return problems;
   }

@@ -12,7 +12,11 @@ class KafkaTransactionChecksTest {
   void shouldAcceptATimeoutBetweenTheRestartBudgetAndTheBrokerCap() {
     assertThat(
             KafkaTransactionChecks.evaluate(
-                Duration.ofMinutes(10), BROKER_MAX, Duration.ofSeconds(5), Duration.ofMinutes(5)))
+                Duration.ofMinutes(10),
+                BROKER_MAX,
+                Duration.ofSeconds(5),
+                Duration.ofMinutes(5),
+                "tally.kafka.transaction-timeout"))
         .isEmpty();
   }
 
@@ -21,19 +25,29 @@ class KafkaTransactionChecksTest {
     // Flink's KafkaSink default (1 h) against the broker default cap (15 min)
     assertThat(
             KafkaTransactionChecks.evaluate(
-                Duration.ofHours(1), BROKER_MAX, Duration.ofSeconds(5), Duration.ofMinutes(5)))
+                Duration.ofHours(1),
+                BROKER_MAX,
+                Duration.ofSeconds(5),
+                Duration.ofMinutes(5),
+                "tally.kafka.transaction-timeout"))
         .singleElement()
         .asString()
-        .contains("exceeds the broker's transaction.max.timeout.ms");
+        .contains("exceeds the broker's transaction.max.timeout.ms")
+        .contains("Lower tally.kafka.transaction-timeout");
   }
 
   @Test
   void shouldRefuseATimeoutThatCouldAbortATransactionBeforeItIsCommitted() {
     assertThat(
             KafkaTransactionChecks.evaluate(
-                Duration.ofMinutes(1), BROKER_MAX, Duration.ofMinutes(2), Duration.ofMinutes(5)))
+                Duration.ofMinutes(1),
+                BROKER_MAX,
+                Duration.ofMinutes(2),
+                Duration.ofMinutes(5),
+                "tally.kafka.transaction-timeout"))
         .singleElement()
         .asString()
-        .contains("losing data");
+        .contains("losing data")
+        .contains("Raise tally.kafka.transaction-timeout");
   }
 }

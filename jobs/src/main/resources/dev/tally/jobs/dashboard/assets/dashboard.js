@@ -16,6 +16,9 @@ function el(name, attrs, text) {
 }
 
 const fmt = new Intl.NumberFormat('en-US');
+// What each bar showed once it was complete: a later change is a late event's revision.
+const completeSeen = new Map();
+const revised = new Map();
 const ms = (iso) => (iso == null ? null : Date.parse(iso));
 const hms = (iso) => (iso == null ? '–' : new Date(iso).toISOString().slice(11, 19) + 'Z');
 const ymdhm = (iso) => (iso == null ? 'no event time' : new Date(iso).toISOString().slice(0, 16).replace('T', ' ') + 'Z');
@@ -124,8 +127,20 @@ function renderCharts(minutes, now) {
         width: Math.max(1, bw - 1).toFixed(2), height: Math.max(0.5, (H - B) - y(r.events)).toFixed(2),
         class: r.state, 'data-minute': r.window_start, 'data-events': r.events,
         'data-persons': r.persons, 'data-state': r.state });
+      const key = JSON.stringify([r.project, r.event, r.window_start]);
+      const seen = completeSeen.get(key);
+      if (seen && (seen.events !== r.events || seen.persons !== r.persons)) {
+        revised.set(key, seen.events + ' → ' + r.events + ' events, ' + seen.persons + ' → ' + r.persons
+          + ' persons after it was complete (late events within the allowed lateness)');
+      }
+      if (r.state !== 'open') completeSeen.set(key, { events: r.events, persons: r.persons });
+      if (revised.has(key)) {
+        rect.classList.add('revised');
+        rect.setAttribute('data-revised', 'true');
+      }
       rect.append(el('svg:title', {}, hms(r.window_start) + '  ' + fmt.format(r.events) + ' events, '
-        + fmt.format(r.persons) + ' distinct persons, ' + r.state));
+        + fmt.format(r.persons) + ' distinct persons, ' + r.state
+        + (revised.has(key) ? '; revised: ' + revised.get(key) : '')));
       svg.append(rect);
       svg.append(el('svg:circle', { class: 'persons', cx: (i * bw + bw / 2).toFixed(2),
         cy: y(r.persons).toFixed(2), r: 1.6 }));
