@@ -3,6 +3,7 @@ package dev.tally.savepoints;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.List;
+import org.apache.flink.api.common.JobStatus;
 
 /**
  * The Flink REST operations Tally's tooling needs. Every call has a timeout; failures are {@link
@@ -22,8 +23,8 @@ public interface FlinkRest {
   String runJar(String jarId, String entryClass, List<String> programArgs, String savepointPath)
       throws IOException;
 
-  /** The job's state (CREATED, RUNNING, FAILED, CANCELED, FINISHED, …). */
-  String jobState(String jobId) throws IOException;
+  /** The job's state, as Flink's own enum. */
+  JobStatus jobState(String jobId) throws IOException;
 
   /** The job's latest root exception, or null. */
   String rootException(String jobId) throws IOException;
@@ -41,7 +42,7 @@ public interface FlinkRest {
   }
 
   /** A job as the cluster lists it. */
-  record JobSummary(String id, String name, String state, long startTime) {}
+  record JobSummary(String id, String name, JobStatus state, long startTime) {}
 
   /** Every job the cluster knows (running and finished). */
   List<JobSummary> jobs() throws IOException;

@@ -14,6 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.JsonNode;
 import org.apache.flink.shaded.jackson2.com.fasterxml.jackson.databind.ObjectMapper;
 
@@ -77,10 +78,19 @@ public final class HttpFlinkRest implements FlinkRest {
   }
 
   @Override
-  public String jobState(String jobId) throws IOException {
-    return send(HttpRequest.newBuilder(uri("/jobs/" + jobId)).GET(), "job " + jobId)
-        .path("state")
-        .asText();
+  public JobStatus jobState(String jobId) throws IOException {
+    return status(
+        send(HttpRequest.newBuilder(uri("/jobs/" + jobId)).GET(), "job " + jobId)
+            .path("state")
+            .asText());
+  }
+
+  private static JobStatus status(String state) throws IOException {
+    try {
+      return JobStatus.valueOf(state);
+    } catch (IllegalArgumentException e) {
+      throw new IOException("the cluster answered an unknown job state '" + state + "'");
+    }
   }
 
   @Override
@@ -115,7 +125,7 @@ public final class HttpFlinkRest implements FlinkRest {
           new JobSummary(
               j.path("jid").asText(),
               j.path("name").asText(),
-              j.path("state").asText(),
+              status(j.path("state").asText()),
               j.path("start-time").asLong()));
     }
     return jobs;

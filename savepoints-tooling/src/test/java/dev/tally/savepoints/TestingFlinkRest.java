@@ -22,8 +22,8 @@ final class TestingFlinkRest implements FlinkRest {
   }
 
   @Override
-  public String jobState(String jobId) {
-    return "RUNNING";
+  public org.apache.flink.api.common.JobStatus jobState(String jobId) {
+    return org.apache.flink.api.common.JobStatus.RUNNING;
   }
 
   @Override

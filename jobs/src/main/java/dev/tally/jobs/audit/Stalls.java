@@ -29,7 +29,8 @@ public final class Stalls {
   private Stalls() {}
 
   /** What the cluster says about the generation's job, when a cluster can be asked. */
-  public record JobHealth(String jobId, String state, String lastException) {
+  public record JobHealth(
+      String jobId, org.apache.flink.api.common.JobStatus state, String lastException) {
     @Override
     public String toString() {
       if (jobId == null) {

@@ -302,9 +302,9 @@ public final class Bench {
     CpuShares.Snapshot before = CpuShares.take();
     long t0 = System.nanoTime();
     // polled often: the reference drains a million events in ~12 s (a cancel on Ctrl-C ends it)
-    String state =
+    var state =
         JobSubmission.awaitTerminal(flink, job, Duration.ofMinutes(20), Duration.ofMillis(100));
-    if (!"FINISHED".equals(state)) {
+    if (state != org.apache.flink.api.common.JobStatus.FINISHED) {
       throw new IOException(
           "the reference job "
               + job

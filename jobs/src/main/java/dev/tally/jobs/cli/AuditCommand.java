@@ -117,7 +117,9 @@ public final class AuditCommand implements Callable<Integer> {
               Duration.ofSeconds(2));
       Stalls.JobHealth health = health(g);
       if (g.equals(Audit.activeGeneration(db))
-          || (health != null && health.jobId() != null && !isTerminal(health.state()))) {
+          || (health != null
+              && health.jobId() != null
+              && !health.state().isGloballyTerminalState())) {
         List<Audit.Check> checks = new ArrayList<>(report.checks());
         checks.addAll(Stalls.checks(db, g, bootstrap, rawTopic, stallAfter, health, Instant.now()));
         report = new Audit.Report(report.generation(), report.at(), checks, report.warnings());
@@ -140,10 +142,6 @@ public final class AuditCommand implements Callable<Integer> {
       }
       return report.ok() ? 0 : 1;
     }
-  }
-
-  private static boolean isTerminal(String state) {
-    return List.of("FINISHED", "CANCELED", "FAILED").contains(state);
   }
 
   /** The newest job of the generation on the cluster, or null when there is none or no cluster. */

@@ -76,7 +76,9 @@ final class JobCommands {
                   ? j.name().substring("tally-ingestion-".length())
                   : "—";
           long checkpoint =
-              "RUNNING".equals(j.state()) ? flink.lastCompletedCheckpoint(j.id()) : -1;
+              j.state() == org.apache.flink.api.common.JobStatus.RUNNING
+                  ? flink.lastCompletedCheckpoint(j.id())
+                  : -1;
           System.out.printf(
               "%-34s %-12s %-10s %-12s %s%n",
               j.id(),

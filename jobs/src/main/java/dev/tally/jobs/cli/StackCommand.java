@@ -97,7 +97,8 @@ public final class StackCommand implements Runnable {
           new dev.tally.savepoints.HttpFlinkRest(
               stack.layout().flinkRestUrl(), java.time.Duration.ofSeconds(20));
       for (dev.tally.savepoints.FlinkRest.JobSummary j : flink.jobs()) {
-        if (!j.name().startsWith("tally-ingestion-") || !"RUNNING".equals(j.state())) {
+        if (!j.name().startsWith("tally-ingestion-")
+            || j.state() != org.apache.flink.api.common.JobStatus.RUNNING) {
           continue;
         }
         String generation = j.name().substring("tally-ingestion-".length());

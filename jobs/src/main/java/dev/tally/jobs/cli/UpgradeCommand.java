@@ -101,7 +101,7 @@ public final class UpgradeCommand implements Callable<Integer> {
             .findFirst()
             .orElseThrow(
                 () -> new UserFacingErrors.UsageError("no job " + job + " on the cluster"));
-    if (!"RUNNING".equals(running.state())) {
+    if (running.state() != org.apache.flink.api.common.JobStatus.RUNNING) {
       throw new UserFacingErrors.UsageError(
           "job " + job + " is " + running.state() + ", not RUNNING");
     }

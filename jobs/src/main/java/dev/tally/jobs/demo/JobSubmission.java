@@ -5,6 +5,7 @@ import dev.tally.jobs.JobArgs;
 import dev.tally.jobs.JobOptions;
 import dev.tally.jobs.stack.StackLayout;
 import dev.tally.savepoints.FlinkRest;
+import dev.tally.savepoints.Poll;
 import dev.tally.sinks.postgres.GenerationRegistry;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -14,6 +15,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.time.Duration;
 import java.util.List;
+import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.configuration.Configuration;
 
 /**
@@ -109,17 +111,20 @@ public final class JobSubmission {
   }
 
   /** As above, polling every {@code poll}; returns the terminal state the job reached. */
-  public static String awaitTerminal(FlinkRest flink, String jobId, Duration timeout, Duration poll)
-      throws Exception {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (System.nanoTime() < deadline) {
-      String state = flink.jobState(jobId);
-      if (List.of("CANCELED", "FAILED", "FINISHED").contains(state)) {
-        return state;
-      }
-      Thread.sleep(poll.toMillis());
+  public static JobStatus awaitTerminal(
+      FlinkRest flink, String jobId, Duration timeout, Duration poll) throws Exception {
+    JobStatus state =
+        Poll.until(
+            timeout,
+            poll,
+            () -> {
+              JobStatus s = flink.jobState(jobId);
+              return s.isGloballyTerminalState() ? s : null;
+            });
+    if (state == null) {
+      throw new IOException("job " + jobId + " did not stop within " + timeout.toSeconds() + " s");
     }
-    throw new IOException("job " + jobId + " did not stop within " + timeout.toSeconds() + " s");
+    return state;
   }
 
   /** Uploads and runs the job, then waits until all its tasks run. Returns the job id. */
@@ -135,19 +140,21 @@ public final class JobSubmission {
   /** Waits until the job is RUNNING; fails with its root exception if it ended instead. */
   public static void awaitRunning(FlinkRest flink, String jobId, Duration timeout)
       throws Exception {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (System.nanoTime() < deadline) {
-      String state = flink.jobState(jobId);
-      if ("RUNNING".equals(state)) {
-        return;
-      }
-      if ("FAILED".equals(state) || "CANCELED".equals(state) || "FINISHED".equals(state)) {
-        throw new IOException("the job is " + state + ": " + flink.rootException(jobId));
-      }
-      Thread.sleep(500);
+    JobStatus running =
+        Poll.until(
+            timeout,
+            Duration.ofMillis(500),
+            () -> {
+              JobStatus s = flink.jobState(jobId);
+              if (s.isGloballyTerminalState()) {
+                throw new IOException("the job is " + s + ": " + flink.rootException(jobId));
+              }
+              return s == JobStatus.RUNNING ? s : null;
+            });
+    if (running == null) {
+      throw new IOException(
+          "the job did not start within " + timeout.toSeconds() + " s; see the web UI");
     }
-    throw new IOException(
-        "the job did not start within " + timeout.toSeconds() + " s; see the web UI");
   }
 
   /**
@@ -155,25 +162,30 @@ public final class JobSubmission {
    * commits), otherwise why not.
    */
   public static String awaitHealthy(FlinkRest flink, String job, Duration grace) throws Exception {
-    long deadline = System.nanoTime() + grace.toNanos();
-    String state = "";
-    while (System.nanoTime() < deadline) {
-      state = flink.jobState(job);
-      if (List.of("FAILED", "CANCELED", "FINISHED").contains(state)) {
-        return "job " + job + " is " + state + ": " + flink.rootException(job);
-      }
-      if ("RUNNING".equals(state) && flink.lastCompletedCheckpoint(job) >= 0) {
-        return null;
-      }
-      Thread.sleep(500);
+    JobStatus[] last = {null};
+    String verdict =
+        Poll.until(
+            grace,
+            Duration.ofMillis(500),
+            () -> {
+              last[0] = flink.jobState(job);
+              if (last[0].isGloballyTerminalState()) {
+                return "job " + job + " is " + last[0] + ": " + flink.rootException(job);
+              }
+              return last[0] == JobStatus.RUNNING && flink.lastCompletedCheckpoint(job) >= 0
+                  ? ""
+                  : null;
+            });
+    if (verdict == null) {
+      return "job "
+          + job
+          + " did not complete a checkpoint within "
+          + grace.toSeconds()
+          + " s ("
+          + last[0]
+          + ")";
     }
-    return "job "
-        + job
-        + " did not complete a checkpoint within "
-        + grace.toSeconds()
-        + " s ("
-        + state
-        + ")";
+    return verdict.isEmpty() ? null : verdict;
   }
 
   /** Whether the generation is registered (it ran, or runs). */

@@ -421,9 +421,13 @@ public final class Drill {
 
   private void stopWithSavepoint() throws Exception {
     long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
-    while (!"RUNNING".equals(flink.jobState(jobId)) && System.nanoTime() < deadline) {
-      Thread.sleep(500);
-    }
+    dev.tally.savepoints.Poll.until(
+        Duration.ofMinutes(1),
+        Duration.ofMillis(500),
+        () ->
+            flink.jobState(jobId) == org.apache.flink.api.common.JobStatus.RUNNING
+                ? Boolean.TRUE
+                : null);
     String trigger =
         flink.triggerStopWithSavepoint(
             jobId, stack.layout().dir().resolve("flink/savepoints").toUri().toString());
@@ -462,7 +466,7 @@ public final class Drill {
     extraEvents += hostile.size();
     long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
     while (System.nanoTime() < deadline) {
-      if (!"RUNNING".equals(flink.jobState(jobId))) {
+      if (flink.jobState(jobId) != org.apache.flink.api.common.JobStatus.RUNNING) {
         throw new IllegalStateException(
             "the job left RUNNING after hostile input: " + flink.rootException(jobId));
       }

@@ -15,6 +15,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import org.apache.flink.api.common.JobStatus;
 
 /**
  * A backfill: a new, bounded generation over a range of the raw topic (Kafka record timestamps
@@ -95,9 +96,9 @@ public final class Backfill {
     out.printf("backfill %s: %s → %s%n", range.generation(), range.from(), range.to());
     String jarId = flink.uploadJar(jar);
     String job = flink.runJar(jarId, IngestionJob.class.getName(), args, null);
-    String state = awaitTerminal(job, range.generation(), deadline);
-    if (!"FINISHED".equals(state)) {
-      if (!List.of("FAILED", "CANCELED").contains(state)) {
+    JobStatus state = awaitTerminal(job, range.generation(), deadline);
+    if (state != JobStatus.FINISHED) {
+      if (state == null) {
         flink.cancel(job);
         JobSubmission.awaitTerminal(flink, job, Duration.ofSeconds(60));
         problems.add("the backfill did not finish within " + deadline.toMinutes() + " min");
@@ -178,13 +179,14 @@ public final class Backfill {
     };
   }
 
-  private String awaitTerminal(String job, String generation, Duration deadline) throws Exception {
+  /** The terminal state the job reached, or null if it was still running at the deadline. */
+  private JobStatus awaitTerminal(String job, String generation, Duration deadline)
+      throws Exception {
     long end = System.nanoTime() + deadline.toNanos();
     long lastReport = 0;
-    String state = "";
     while (System.nanoTime() < end) {
-      state = flink.jobState(job);
-      if (List.of("FINISHED", "FAILED", "CANCELED").contains(state)) {
+      JobStatus state = flink.jobState(job);
+      if (state.isGloballyTerminalState()) {
         return state;
       }
       if (System.nanoTime() - lastReport > 5_000_000_000L) {
@@ -199,6 +201,6 @@ public final class Backfill {
       }
       Thread.sleep(500);
     }
-    return state;
+    return null;
   }
 }

@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.function.Function;
+import org.apache.flink.api.common.JobStatus;
 import org.apache.flink.configuration.Configuration;
 
 /**
@@ -131,8 +132,11 @@ public final class BlueGreenUpgrade {
     long greenWatermark = Long.MIN_VALUE;
     out.println("2/5 wait until green's committed watermark reaches blue's");
     while (true) {
-      String state = flink.jobState(green);
-      if (!"RUNNING".equals(state) && !"CREATED".equals(state) && !"INITIALIZING".equals(state)) {
+      JobStatus state = flink.jobState(green);
+      // anything but starting or running — restarting included — aborts: blue stays
+      if (state != JobStatus.RUNNING
+          && state != JobStatus.CREATED
+          && state != JobStatus.INITIALIZING) {
         return abort(
             green, greenGeneration, "green is " + state + ": " + flink.rootException(green));
       }

@@ -29,15 +29,12 @@ public final class ReleaseGeneration {
   /** The job of {@code generation} that runs on the cluster, or null. */
   public static String runningJob(FlinkRest flink, String generation) throws Exception {
     for (FlinkRest.JobSummary j : flink.jobs()) {
-      if (j.name().equals("tally-ingestion-" + generation) && !isTerminal(j.state())) {
+      if (j.name().equals("tally-ingestion-" + generation)
+          && !j.state().isGloballyTerminalState()) {
         return j.id();
       }
     }
     return null;
-  }
-
-  private static boolean isTerminal(String state) {
-    return List.of("CANCELED", "FAILED", "FINISHED").contains(state);
   }
 
   /**

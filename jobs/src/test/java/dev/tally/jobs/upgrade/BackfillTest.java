@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.flink.api.common.JobStatus;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -38,10 +39,10 @@ class BackfillTest {
 
   /** A cluster whose backfill job ends in {@code state}. */
   static final class TestingFlinkRest implements FlinkRest {
-    String state;
+    JobStatus state;
     final List<String> cancelled = new ArrayList<>();
 
-    TestingFlinkRest(String state) {
+    TestingFlinkRest(JobStatus state) {
       this.state = state;
     }
 
@@ -57,7 +58,7 @@ class BackfillTest {
     }
 
     @Override
-    public String jobState(String jobId) {
+    public JobStatus jobState(String jobId) {
       return state;
     }
 
@@ -69,7 +70,7 @@ class BackfillTest {
     @Override
     public void cancel(String jobId) {
       cancelled.add(jobId);
-      state = "CANCELED";
+      state = JobStatus.CANCELED;
     }
 
     @Override
@@ -135,7 +136,7 @@ class BackfillTest {
 
   @Test
   void shouldReportAFailedBackfillAndNeverFlipIt() throws Exception {
-    Backfill.Result r = backfill(new TestingFlinkRest("FAILED"), Duration.ofSeconds(5));
+    Backfill.Result r = backfill(new TestingFlinkRest(JobStatus.FAILED), Duration.ofSeconds(5));
     assertThat(r.flipped()).isFalse();
     assertThat(r.problems())
         .singleElement()
@@ -148,7 +149,7 @@ class BackfillTest {
 
   @Test
   void shouldCancelAndReportABackfillThatDoesNotFinishInTime() throws Exception {
-    TestingFlinkRest flink = new TestingFlinkRest("RUNNING");
+    TestingFlinkRest flink = new TestingFlinkRest(JobStatus.RUNNING);
     Backfill.Result r = backfill(flink, Duration.ofSeconds(1));
     assertThat(r.flipped()).isFalse();
     assertThat(r.problems()).singleElement().asString().contains("did not finish");
