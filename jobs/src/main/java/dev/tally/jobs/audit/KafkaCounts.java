@@ -10,6 +10,8 @@ import java.util.Properties;
 import java.util.function.Predicate;
 import org.apache.avro.io.DecoderFactory;
 import org.apache.avro.specific.SpecificDatumReader;
+import org.apache.kafka.clients.CommonClientConfigs;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
@@ -22,11 +24,11 @@ public final class KafkaCounts implements AutoCloseable {
 
   public KafkaCounts(String bootstrap) {
     Properties p = new Properties();
-    p.put("bootstrap.servers", bootstrap);
+    p.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     p.put("key.deserializer", ByteArrayDeserializer.class.getName());
     p.put("value.deserializer", ByteArrayDeserializer.class.getName());
-    p.put("isolation.level", "read_committed");
-    p.put("enable.auto.commit", "false");
+    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
     p.put("max.poll.records", "5000");
     consumer = new KafkaConsumer<>(p);
   }

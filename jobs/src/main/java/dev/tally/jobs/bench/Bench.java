@@ -41,6 +41,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import org.apache.flink.api.java.tuple.Tuple2;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.PartitionInfo;
@@ -483,7 +484,7 @@ public final class Bench {
   /** Reads the whole topic with one plain consumer and decodes every record: events/s. */
   double ceiling(String topic, long events) throws IOException {
     Properties p = new Properties();
-    p.put("bootstrap.servers", stack.layout().kafkaBootstrap());
+    p.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, stack.layout().kafkaBootstrap());
     p.put("key.deserializer", ByteArrayDeserializer.class.getName());
     p.put("value.deserializer", ByteArrayDeserializer.class.getName());
     p.put("max.poll.records", "5000");

@@ -11,6 +11,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
+import org.apache.kafka.clients.CommonClientConfigs;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
@@ -30,11 +32,11 @@ final class DeadLetters {
   static Map<String, Object> newest(
       String bootstrapServers, String topic, String generation, int limit) {
     Properties p = new Properties();
-    p.setProperty("bootstrap.servers", bootstrapServers);
-    p.setProperty("isolation.level", "read_committed");
-    p.setProperty("enable.auto.commit", "false");
-    p.setProperty("default.api.timeout.ms", "3000");
-    p.setProperty("request.timeout.ms", "3000");
+    p.setProperty(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    p.setProperty(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    p.setProperty(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+    p.setProperty(CommonClientConfigs.DEFAULT_API_TIMEOUT_MS_CONFIG, "3000");
+    p.setProperty(CommonClientConfigs.REQUEST_TIMEOUT_MS_CONFIG, "3000");
     List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
     try (KafkaConsumer<byte[], byte[]> consumer =
         new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {

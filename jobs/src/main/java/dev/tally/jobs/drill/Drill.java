@@ -28,6 +28,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.TransactionListing;
 import org.apache.kafka.clients.admin.TransactionState;
@@ -689,7 +690,10 @@ public final class Drill {
   }
 
   private List<String> openKafkaTransactions() throws Exception {
-    try (Admin admin = Admin.create(Map.of("bootstrap.servers", stack.layout().kafkaBootstrap()))) {
+    try (Admin admin =
+        Admin.create(
+            Map.of(
+                CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, stack.layout().kafkaBootstrap()))) {
       List<String> open = new ArrayList<>();
       for (TransactionListing t : admin.listTransactions().all().get(30, TimeUnit.SECONDS)) {
         if (t.transactionalId().startsWith("tally-" + generation + "-")

@@ -8,6 +8,7 @@ import org.apache.flink.api.common.serialization.SerializationSchema;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaRecordSerializationSchema;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.kafka.clients.producer.ProducerConfig;
 
 /**
  * Exactly-once Kafka sinks for Tally's output topics. Each uses Kafka transactions committed on
@@ -85,9 +86,10 @@ public final class KafkaSinks {
       SerializationSchema<T> key) {
     Properties producer = new Properties();
     producer.setProperty(
-        "transaction.timeout.ms", Long.toString(s.transactionTimeout().toMillis()));
-    producer.setProperty("linger.ms", "20");
-    producer.setProperty("compression.type", s.compression());
+        ProducerConfig.TRANSACTION_TIMEOUT_CONFIG,
+        Long.toString(s.transactionTimeout().toMillis()));
+    producer.setProperty(ProducerConfig.LINGER_MS_CONFIG, "20");
+    producer.setProperty(ProducerConfig.COMPRESSION_TYPE_CONFIG, s.compression());
     // Each transactional producer registers its Kafka client metrics with Flink and removes them
     // when it is recycled; switching that off made no measurable difference (docs/performance.md).
     producer.setProperty("register.producer.metrics", Boolean.toString(s.producerMetrics()));

@@ -6,14 +6,17 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ListOffsetsResult;
 import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.admin.TopicDescription;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
@@ -49,7 +52,8 @@ public final class LoopInheritance {
       String transactionalId,
       Duration timeout)
       throws Exception {
-    try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrapServers))) {
+    try (Admin admin =
+        Admin.create(Map.of(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
       TopicDescription blue =
           admin.describeTopics(List.of(blueTopic)).allTopicNames().get().get(blueTopic);
       int partitions = blue.partitions().size();
@@ -149,13 +153,13 @@ public final class LoopInheritance {
       Duration timeout)
       throws Exception {
     Properties consumer = new Properties();
-    consumer.setProperty("bootstrap.servers", bootstrapServers);
-    consumer.setProperty("isolation.level", "read_committed");
-    consumer.setProperty("enable.auto.commit", "false");
+    consumer.setProperty(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    consumer.setProperty(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    consumer.setProperty(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
     Properties producer = new Properties();
-    producer.setProperty("bootstrap.servers", bootstrapServers);
-    producer.setProperty("transactional.id", transactionalId);
-    producer.setProperty("enable.idempotence", "true");
+    producer.setProperty(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    producer.setProperty(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
+    producer.setProperty(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
     long copied = 0;
     long skipped = 0;
     try (KafkaConsumer<byte[], byte[]> in =

@@ -11,6 +11,7 @@ import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
 import org.apache.flink.util.Collector;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.producer.ProducerConfig;
 
 /**
  * The person protocol's loop topic (docs/scale-out.md §4, §14): written exactly-once in the job's
@@ -31,8 +32,9 @@ public final class LoopTopic {
   public static KafkaSink<LoopRecord> sink(KafkaSinks.Settings s, String topic) {
     java.util.Properties producer = new java.util.Properties();
     producer.setProperty(
-        "transaction.timeout.ms", Long.toString(s.transactionTimeout().toMillis()));
-    producer.setProperty("linger.ms", "5");
+        ProducerConfig.TRANSACTION_TIMEOUT_CONFIG,
+        Long.toString(s.transactionTimeout().toMillis()));
+    producer.setProperty(ProducerConfig.LINGER_MS_CONFIG, "5");
     return KafkaSink.<LoopRecord>builder()
         .setBootstrapServers(s.bootstrapServers())
         .setRecordSerializer(
