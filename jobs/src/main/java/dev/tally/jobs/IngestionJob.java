@@ -19,6 +19,7 @@ import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.StateBackendOptions;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.KafkaSourceOptions;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
@@ -209,7 +210,7 @@ public final class IngestionJob {
     env.getCheckpointConfig().setMinPauseBetweenCheckpoints(200);
     env.getCheckpointConfig()
         .setCheckpointTimeout(config.get(JobOptions.CHECKPOINT_TIMEOUT).toMillis());
-    env.configure(Configuration.fromMap(Map.of("state.backend.type", "rocksdb")));
+    env.configure(new Configuration().set(StateBackendOptions.STATE_BACKEND, "rocksdb"));
   }
 
   /** Per-partition watermarks over valid records, with the idleness timeout. */

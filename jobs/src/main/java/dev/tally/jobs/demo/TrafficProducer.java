@@ -32,7 +32,7 @@ public final class TrafficProducer implements TrafficSink {
     p.put(ProducerConfig.ACKS_CONFIG, "all");
     p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
     p.put(ProducerConfig.LINGER_MS_CONFIG, "10");
-    p.put("batch.size", "131072");
+    p.put(ProducerConfig.BATCH_SIZE_CONFIG, "131072");
     producer = new KafkaProducer<>(p);
     for (GeneratedEvent.Kind k : GeneratedEvent.Kind.values()) {
       sent.put(k, 0L);
