@@ -53,49 +53,43 @@ public final class PersonRows {
       String isIdentified)
       implements Serializable {}
 
-  /** Splits one CSV line (RFC 4180 quoting, one record per line) into fields. */
-  public static List<String> csvFields(String line) {
-    List<String> fields = new ArrayList<>();
-    StringBuilder field = new StringBuilder();
-    boolean quoted = false;
-    for (int i = 0; i < line.length(); i++) {
-      char c = line.charAt(i);
-      if (quoted) {
-        if (c == '"' && i + 1 < line.length() && line.charAt(i + 1) == '"') {
-          field.append('"');
-          i++;
-        } else if (c == '"') {
-          quoted = false;
-        } else {
-          field.append(c);
-        }
-      } else if (c == '"') {
-        quoted = true;
-      } else if (c == ',') {
-        fields.add(field.toString());
-        field.setLength(0);
-      } else {
-        field.append(c);
-      }
-    }
-    fields.add(field.toString());
-    return fields;
-  }
-
   /** The header a CSV file must start with. */
   public static final String CSV_HEADER = "project,person_id,distinct_ids,properties,is_identified";
 
-  /** A CSV line as a row ({@code null} for the header). */
-  public static Row fromCsv(String line) {
-    if (line.strip().equals(CSV_HEADER)) {
+  /** RFC 4180: quoted fields may hold commas, quotes ("") and line breaks; blank lines skipped. */
+  static final org.apache.commons.csv.CSVFormat CSV =
+      org.apache.commons.csv.CSVFormat.RFC4180.builder().setIgnoreEmptyLines(true).get();
+
+  /** A CSV record as a row ({@code null} for the header). */
+  public static Row fromRecord(org.apache.commons.csv.CSVRecord r) {
+    List<String> f = new ArrayList<>(r.toList());
+    if (String.join(",", f).strip().equals(CSV_HEADER)) {
       return null;
     }
-    List<String> f = csvFields(line);
+    int fields = f.size();
     while (f.size() < 5) {
       f.add(null);
     }
-    String where = line.length() > 60 ? line.substring(0, 60) + "…" : line;
-    return new Row(where, f.get(0), f.get(1), f.get(2), f.get(3), f.size() == 5 ? f.get(4) : "?");
+    String text = String.join(",", r.toList());
+    String where =
+        "record "
+            + r.getRecordNumber()
+            + ": "
+            + (text.length() > 60 ? text.substring(0, 60) + "…" : text);
+    return new Row(where, f.get(0), f.get(1), f.get(2), f.get(3), fields == 5 ? f.get(4) : "?");
+  }
+
+  /** One CSV record given as text, as a row ({@code null} for the header). */
+  public static Row fromCsv(String record) {
+    try (var parser = org.apache.commons.csv.CSVParser.parse(record, CSV)) {
+      var records = parser.getRecords();
+      if (records.size() != 1) {
+        throw new IllegalArgumentException("not one CSV record: " + record);
+      }
+      return fromRecord(records.get(0));
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
   /** Why the row cannot become a person, or null when it can. */

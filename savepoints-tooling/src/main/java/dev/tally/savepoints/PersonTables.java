@@ -7,15 +7,18 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
+import org.apache.commons.csv.CSVParser;
+import org.apache.commons.csv.CSVRecord;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.configuration.Configuration;
 import org.apache.flink.connector.file.src.FileSource;
-import org.apache.flink.connector.file.src.reader.TextLineInputFormat;
+import org.apache.flink.connector.file.src.reader.SimpleStreamFormat;
 import org.apache.flink.connector.jdbc.core.datastream.source.JdbcSource;
 import org.apache.flink.connector.jdbc.core.datastream.source.reader.extractor.ResultExtractor;
+import org.apache.flink.core.fs.FSDataInputStream;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
-import org.apache.flink.util.Collector;
 
 /** Where {@code bootstrap-persons} reads an existing persons table from: a CSV file or JDBC. */
 public final class PersonTables {
@@ -26,22 +29,57 @@ public final class PersonTables {
 
   private PersonTables() {}
 
-  /** Lines of a CSV file with the header {@link PersonRows#CSV_HEADER}. */
+  /**
+   * The records of a CSV file (RFC 4180: a quoted field may span lines) with the header {@link
+   * PersonRows#CSV_HEADER}.
+   */
   public static DataStream<PersonRows.Row> csv(StreamExecutionEnvironment env, Path file) {
-    FileSource<String> source =
+    FileSource<PersonRows.Row> source =
         FileSource.forRecordStreamFormat(
-                new TextLineInputFormat(), new org.apache.flink.core.fs.Path(file.toUri()))
+                new CsvRows(), new org.apache.flink.core.fs.Path(file.toUri()))
             .build();
     return env.fromSource(source, WatermarkStrategy.noWatermarks(), "persons csv")
-        .flatMap(
-            (String line, Collector<PersonRows.Row> out) -> {
-              PersonRows.Row row = line.isBlank() ? null : PersonRows.fromCsv(line);
-              if (row != null) {
-                out.collect(row);
-              }
-            })
         .returns(ROW)
         .name("parse csv");
+  }
+
+  /** Reads a whole file as one stream of records (a record may span lines, so no splits). */
+  static final class CsvRows extends SimpleStreamFormat<PersonRows.Row> {
+    @Override
+    public Reader<PersonRows.Row> createReader(Configuration config, FSDataInputStream stream)
+        throws java.io.IOException {
+      CSVParser parser =
+          CSVParser.parse(
+              new java.io.InputStreamReader(stream, java.nio.charset.StandardCharsets.UTF_8),
+              PersonRows.CSV);
+      java.util.Iterator<CSVRecord> records = parser.iterator();
+      return new Reader<>() {
+        @Override
+        public PersonRows.Row read() {
+          while (records.hasNext()) {
+            CSVRecord r = records.next();
+            if (r.size() == 1 && r.get(0).isBlank()) {
+              continue; // a blank line
+            }
+            PersonRows.Row row = PersonRows.fromRecord(r);
+            if (row != null) {
+              return row;
+            }
+          }
+          return null;
+        }
+
+        @Override
+        public void close() throws java.io.IOException {
+          parser.close();
+        }
+      };
+    }
+
+    @Override
+    public TypeInformation<PersonRows.Row> getProducedType() {
+      return ROW;
+    }
   }
 
   /** A table name as it may appear in SQL (identifiers cannot be bound as parameters). */

@@ -70,4 +70,30 @@ class PersonsBootstrapTest {
             "p-1 [user-1, anon-9]",
             dev.tally.operators.persons.PersonIds.personId("acme", "user-2") + " [user-2]");
   }
+
+  @Test
+  void readsRfc4180RecordsWhoseQuotedFieldsSpanLines() throws Exception {
+    Path csv = tmp.resolve("persons.csv");
+    java.nio.file.Files.writeString(
+        csv,
+        PersonRows.CSV_HEADER
+            + "\r\n"
+            + "acme,p-1,\"[\"\"user-1\"\"]\",\"{\n  \"\"plan\"\": \"\"pro, annual\"\"\n}\",true\r\n"
+            + "\r\n"
+            + "acme,p-2,\"[\"\"user-2\"\",\n \"\"anon-2\"\"]\",{},false\n",
+        java.nio.charset.StandardCharsets.UTF_8);
+    StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+    env.setParallelism(1);
+    List<PersonRows.Row> rows = new ArrayList<>();
+    try (CloseableIterator<PersonRows.Row> it = PersonTables.csv(env, csv).executeAndCollect()) {
+      it.forEachRemaining(rows::add);
+    }
+    assertThat(rows).hasSize(2);
+    assertThat(rows.get(0).properties()).isEqualTo("{\n  \"plan\": \"pro, annual\"\n}");
+    assertThat(rows.get(0).isIdentified()).isEqualTo("true");
+    assertThat(rows.get(1).distinctIds()).isEqualTo("[\"user-2\",\n \"anon-2\"]");
+    assertThat(PersonRows.problem(rows.get(0))).isNull();
+    assertThat(PersonRows.problem(rows.get(1))).isNull();
+    assertThat(rows.get(1).where()).startsWith("record 3");
+  }
 }
