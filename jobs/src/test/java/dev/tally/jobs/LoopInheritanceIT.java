@@ -171,6 +171,41 @@ class LoopInheritanceIT {
     assertThat(green("loop_g5")).isEmpty();
   }
 
+  @Test
+  void aCopyThatFailedAfterSendingIsAbortedAndCanBeRetriedIntoTheSameTopic() throws Exception {
+    kafka.createTopic("loop_b6", 1);
+    try (KafkaProducer<byte[], byte[]> blue = transactional("b6")) {
+      epoch(blue, "loop_b6", 1, 0, "m1").commitTransaction();
+      epoch(blue, "loop_b6", 1, 0, "m2"); // blue's transaction, decided only later
+      assertThatThrownBy(
+              () ->
+                  LoopInheritance.copy(
+                      kafka.bootstrapServers(),
+                      "loop_b6",
+                      Map.of(),
+                      1,
+                      "loop_g6",
+                      "copy-g6",
+                      Duration.ofSeconds(2)))
+          .as("it sent m1, then gave up waiting for m2's transaction")
+          .hasMessageContaining("undecided transactions");
+      blue.commitTransaction();
+    }
+    LoopInheritance.Copied again =
+        LoopInheritance.copy(
+            kafka.bootstrapServers(),
+            "loop_b6",
+            Map.of(),
+            1,
+            "loop_g6",
+            "copy-g6",
+            Duration.ofSeconds(30));
+    assertThat(again.messages()).isEqualTo(2);
+    assertThat(green("loop_g6"))
+        .as("the first attempt's m1 was aborted: each message once")
+        .containsExactly("0:m1@0", "0:m2@0");
+  }
+
   private static KafkaProducer<byte[], byte[]> transactional(String id) {
     Properties p = new Properties();
     p.put("bootstrap.servers", kafka.bootstrapServers());

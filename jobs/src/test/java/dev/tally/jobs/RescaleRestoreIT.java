@@ -33,7 +33,7 @@ import org.junit.jupiter.api.Test;
  * and the audit clean, and no prepared PostgreSQL or open Kafka transaction left.
  */
 class RescaleRestoreIT extends EndToEndTest {
-  private static final int PART = 800;
+  private static final int PART = 500;
 
   @Test
   void aGenerationRescaledFromTwoToThreeToOneSubtaskCountsEveryEventExactlyOnce(

@@ -50,6 +50,12 @@ public interface FlinkRest {
   /** The id of the last completed checkpoint of a job, or -1. */
   long lastCompletedCheckpoint(String jobId) throws IOException;
 
+  /** The checkpoint or savepoint a job last restored from, and when. */
+  record Restore(long checkpointId, long restoredAtMillis) {}
+
+  /** The job's latest restore, or null if it never restored (since it was submitted). */
+  Restore latestRestore(String jobId) throws IOException;
+
   /** Starts a savepoint of a running job (it keeps running) and returns the trigger id. */
   String triggerSavepoint(String jobId, String targetDirectory) throws IOException;
 

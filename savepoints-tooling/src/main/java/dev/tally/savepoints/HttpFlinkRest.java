@@ -142,6 +142,20 @@ public final class HttpFlinkRest implements FlinkRest {
   }
 
   @Override
+  public Restore latestRestore(String jobId) throws IOException {
+    JsonNode restored =
+        send(
+                HttpRequest.newBuilder(uri("/jobs/" + jobId + "/checkpoints")).GET(),
+                "checkpoints of " + jobId)
+            .path("latest")
+            .path("restored");
+    return restored.isMissingNode() || restored.isNull()
+        ? null
+        : new Restore(
+            restored.path("id").asLong(-1), restored.path("restore_timestamp").asLong(-1));
+  }
+
+  @Override
   public String triggerSavepoint(String jobId, String targetDirectory) throws IOException {
     return postForRequestId(
         "/jobs/" + jobId + "/savepoints",

@@ -45,6 +45,11 @@ final class TestingFlinkRest implements FlinkRest {
   }
 
   @Override
+  public Restore latestRestore(String jobId) {
+    return null;
+  }
+
+  @Override
   public String triggerSavepoint(String jobId, String targetDirectory) {
     lastTrigger = "savepoint " + jobId + " " + targetDirectory;
     return "t1";

@@ -33,6 +33,7 @@ import java.util.concurrent.TimeUnit;
 public final class DashboardServer implements AutoCloseable {
   static final Duration SAMPLE_EVERY = Duration.ofSeconds(2);
   static final int MAX_SAMPLES = 1800; // an hour at one sample every two seconds
+  static final Duration DEAD_LETTERS_FOR = Duration.ofSeconds(5);
 
   private static final Map<String, String> ASSETS =
       Map.of(
@@ -185,12 +186,33 @@ public final class DashboardServer implements AutoCloseable {
       out.put("unavailable", "no Kafka configured: dead letters are counted in the ledger only");
       return out;
     }
-    String generation;
-    try (Connection c = analyst.call()) {
-      generation = (String) DashboardData.freshness(c).get("generation");
+    // one read of the topic serves every page for a few seconds: each read opens a consumer
+    synchronized (deadLetters) {
+      if (deadLetters.value != null
+          && deadLetters.limit == limit
+          && System.nanoTime() - deadLetters.at < DEAD_LETTERS_FOR.toNanos()) {
+        return deadLetters.value;
+      }
+      String generation;
+      try (Connection c = analyst.call()) {
+        generation = (String) DashboardData.freshness(c).get("generation");
+      }
+      deadLetters.value =
+          DeadLetters.newest(kafka.bootstrapServers(), kafka.deadLetterTopic(), generation, limit);
+      deadLetters.limit = limit;
+      deadLetters.at = System.nanoTime();
+      return deadLetters.value;
     }
-    return DeadLetters.newest(kafka.bootstrapServers(), kafka.deadLetterTopic(), generation, limit);
   }
+
+  /** The newest dead letters as last read, for {@link #DEAD_LETTERS_FOR}. */
+  private static final class Cached {
+    Map<String, Object> value;
+    int limit;
+    long at;
+  }
+
+  private final Cached deadLetters = new Cached();
 
   private static void asset(HttpExchange exchange, String name) throws IOException {
     try (InputStream in = DashboardServer.class.getResourceAsStream("assets/" + name)) {

@@ -86,6 +86,8 @@ public final class BlueGreenUpgrade {
       }
     }
     try {
+      // a restore of blue after the savepoint would put blue on another timeline than it
+      FlinkRest.Restore blueRestore = flink.latestRestore(blueJob);
       String probe =
           new SavepointOperations(flink, out, Duration.ofMinutes(5))
               .savepoint(blueJob, savepointDir);
@@ -96,7 +98,13 @@ public final class BlueGreenUpgrade {
       if (start == GreenStart.SAVEPOINT) {
         try {
           greenSavepoint =
-              inherit(probe, blueGeneration, greenGeneration, argsFor.apply(greenGeneration));
+              inherit(
+                  probe,
+                  blueJob,
+                  blueRestore,
+                  blueGeneration,
+                  greenGeneration,
+                  argsFor.apply(greenGeneration));
         } catch (Exception e) {
           // nothing started, nothing flipped: blue stays as it is
           return new Result(
@@ -197,7 +205,13 @@ public final class BlueGreenUpgrade {
    *
    * @return the savepoint green starts from
    */
-  private String inherit(String probe, String blue, String green, List<String> greenArgs)
+  private String inherit(
+      String probe,
+      String blueJob,
+      FlinkRest.Restore blueRestore,
+      String blue,
+      String green,
+      List<String> greenArgs)
       throws Exception {
     GreenFromSavepoint.Boundary boundary = GreenFromSavepoint.boundary(probe);
     out.println("    wait until blue commits the savepoint's transactions " + boundary);
@@ -218,6 +232,7 @@ public final class BlueGreenUpgrade {
               + " (%,d sent after the savepoint left out)%n",
           loop.messages(), loop.skippedAfterSavepoint());
     }
+    requireNoRestoreSince(blueJob, blueRestore, "nothing was copied into green's tables");
     String stripped = probe.replaceAll("/+$", "") + "-for-" + green;
     GreenFromSavepoint.stripSinkState(probe, stripped);
     out.println("    " + stripped + ": blue's state without its sinks' state");
@@ -228,7 +243,38 @@ public final class BlueGreenUpgrade {
           "    green inherits %,d row versions (%,d events consumed) as of the savepoint%n",
           inherited.rows(), inherited.ledger().consumed());
     }
+    requireNoRestoreSince(
+        blueJob,
+        blueRestore,
+        "green's inherited rows may come from the abandoned timeline: release "
+            + green
+            + " and upgrade to another generation name");
     return stripped;
+  }
+
+  /**
+   * Refuses when blue restored since the savepoint was taken: an intermediate savepoint is not a
+   * restore point, so blue went back to an older checkpoint, rolled back the transactions the
+   * savepoint covers and re-ran them on another timeline (the same transaction numbers may even be
+   * committed again). Rows and loop messages of that timeline are not the savepoint's.
+   */
+  private void requireNoRestoreSince(String blueJob, FlinkRest.Restore before, String consequence)
+      throws Exception {
+    requireNoRestoreSince(flink, blueJob, before, consequence);
+  }
+
+  static void requireNoRestoreSince(
+      FlinkRest flink, String blueJob, FlinkRest.Restore before, String consequence)
+      throws Exception {
+    FlinkRest.Restore now = flink.latestRestore(blueJob);
+    if (!java.util.Objects.equals(now, before)) {
+      throw new IllegalStateException(
+          "blue restarted from checkpoint "
+              + (now == null ? "?" : now.checkpointId())
+              + " after the savepoint was taken, so the savepoint is no longer blue's timeline; "
+              + consequence
+              + "; nothing was started — upgrade again once blue runs steadily");
+    }
   }
 
   private Result abort(String green, String greenGeneration, String why) throws Exception {

@@ -40,6 +40,7 @@ class BackfillTest {
   /** A cluster whose backfill job ends in {@code state}. */
   static final class TestingFlinkRest implements FlinkRest {
     JobStatus state;
+    Restore restore;
     final List<String> cancelled = new ArrayList<>();
 
     TestingFlinkRest(JobStatus state) {
@@ -81,6 +82,11 @@ class BackfillTest {
     @Override
     public long lastCompletedCheckpoint(String jobId) {
       return -1;
+    }
+
+    @Override
+    public Restore latestRestore(String jobId) {
+      return restore;
     }
 
     @Override

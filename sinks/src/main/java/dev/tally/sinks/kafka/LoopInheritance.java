@@ -70,7 +70,7 @@ public final class LoopInheritance {
                   + " generation runs");
         }
       }
-      ensureEmpty(admin, greenTopic, partitions, blue);
+      ensureTopic(admin, greenTopic, partitions, blue);
       Map<TopicPartition, Long> highWatermarks = endOffsets(admin, blueTopic, partitions);
       return copy(
           bootstrapServers,
@@ -85,7 +85,8 @@ public final class LoopInheritance {
     }
   }
 
-  private static void ensureEmpty(
+  /** Creates green's topic with blue's partitions, or checks the one there has them. */
+  private static void ensureTopic(
       Admin admin, String greenTopic, int partitions, TopicDescription blue) throws Exception {
     try {
       short replicas = (short) blue.partitions().get(0).replicas().size();
@@ -106,19 +107,6 @@ public final class LoopInheritance {
               + " partitions, blue's loop topic has "
               + partitions
               + ": delete it (nothing has run on it) and upgrade again");
-    }
-    for (Map.Entry<TopicPartition, Long> end :
-        endOffsets(admin, greenTopic, partitions).entrySet()) {
-      if (end.getValue() > 0) {
-        throw new IllegalStateException(
-            greenTopic
-                + " is not empty ("
-                + end.getKey()
-                + " ends at "
-                + end.getValue()
-                + "): this green generation already received blue's loop messages or ran; release"
-                + " it and upgrade to a new generation name");
-      }
     }
   }
 
@@ -156,7 +144,13 @@ public final class LoopInheritance {
     consumer.setProperty(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     consumer.setProperty(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     consumer.setProperty(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+    // a position retention already deleted must fail the copy, not skip to the end
+    consumer.setProperty(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none");
     Properties producer = new Properties();
+    // the copy's one transaction stays open while it waits for blue's: give it the whole wait
+    producer.setProperty(
+        ProducerConfig.TRANSACTION_TIMEOUT_CONFIG,
+        Long.toString(timeout.plus(Duration.ofMinutes(1)).toMillis()));
     producer.setProperty(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     producer.setProperty(ProducerConfig.TRANSACTIONAL_ID_CONFIG, transactionalId);
     producer.setProperty(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
@@ -180,7 +174,8 @@ public final class LoopInheritance {
           in.seek(tp, from);
         }
       }
-      out.initTransactions(); // fences an unfinished copy by the same id
+      out.initTransactions(); // fences an unfinished copy by the same id, aborting what it sent
+      requireNoCommittedRecords(consumer, greenTopic, partitions);
       out.beginTransaction();
       long deadline = System.nanoTime() + timeout.toNanos();
       while (!passed(in, all, highWatermarks)) {
@@ -193,7 +188,18 @@ public final class LoopInheritance {
                   + timeout.toSeconds()
                   + " s (is blue completing checkpoints?); nothing was started");
         }
-        for (ConsumerRecord<byte[], byte[]> r : in.poll(Duration.ofMillis(200))) {
+        org.apache.kafka.clients.consumer.ConsumerRecords<byte[], byte[]> polled;
+        try {
+          polled = in.poll(Duration.ofMillis(200));
+        } catch (org.apache.kafka.clients.consumer.OffsetOutOfRangeException e) {
+          out.abortTransaction();
+          throw new IllegalStateException(
+              "blue's loop messages at the savepoint's positions "
+                  + e.offsetOutOfRangePartitions()
+                  + " are gone (retention deleted them): the savepoint is too old to start green"
+                  + " from; take a new one, or recount green: --green-start recount");
+        }
+        for (ConsumerRecord<byte[], byte[]> r : polled) {
           if (r.offset() >= highWatermarks.get(new TopicPartition(r.topic(), r.partition()))) {
             continue; // written after the savepoint was complete: never in flight at it
           }
@@ -231,6 +237,43 @@ public final class LoopInheritance {
       out.commitTransaction();
     }
     return new Copied(partitions, copied, skipped);
+  }
+
+  /**
+   * Refuses a green topic that holds committed records (a copy already done, or green ran): a
+   * second copy would deliver blue's messages twice. Aborted records of a failed attempt are not
+   * committed and do not count.
+   */
+  private static void requireNoCommittedRecords(
+      Properties consumer, String greenTopic, int partitions) {
+    try (KafkaConsumer<byte[], byte[]> green =
+        new KafkaConsumer<>(consumer, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+      List<TopicPartition> all = new ArrayList<>();
+      for (int p = 0; p < partitions; p++) {
+        all.add(new TopicPartition(greenTopic, p));
+      }
+      green.assign(all);
+      green.seekToBeginning(all);
+      Map<TopicPartition, Long> end = green.endOffsets(all); // read_committed: the stable end
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      while (all.stream().anyMatch(tp -> green.position(tp) < end.get(tp))) {
+        var records = green.poll(Duration.ofMillis(200));
+        if (!records.isEmpty()) {
+          ConsumerRecord<byte[], byte[]> r = records.iterator().next();
+          throw new IllegalStateException(
+              greenTopic
+                  + " is not empty ("
+                  + r.partition()
+                  + "@"
+                  + r.offset()
+                  + " is committed): this green generation already received blue's loop"
+                  + " messages or ran; release it and upgrade to a new generation name");
+        }
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("could not read " + greenTopic + " to its end in 30 s");
+        }
+      }
+    }
   }
 
   /** Whether every partition's read_committed position passed its high watermark. */

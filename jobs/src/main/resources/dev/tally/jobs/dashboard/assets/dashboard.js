@@ -25,7 +25,12 @@ const ymdhm = (iso) => (iso == null ? 'no event time' : new Date(iso).toISOStrin
 
 async function get(path) {
   const r = await fetch(path, { cache: 'no-store' });
-  const body = await r.json().catch(() => ({ error: r.statusText }));
+  let body;
+  try {
+    body = await r.json();
+  } catch (e) {
+    throw new Error(path + ': ' + r.status + ', not JSON (' + e.message + ')'); // e.g. cut off
+  }
   if (!r.ok) throw new Error(path + ': ' + (body.error || r.status));
   return body;
 }
@@ -183,7 +188,7 @@ function renderDead(dead) {
   const reasons = $('reasons');
   reasons.replaceChildren();
   if (dead.unavailable) reasons.append(el('p', { class: 'muted' }, dead.unavailable));
-  for (const [reason, n] of Object.entries(dead.reasons)) {
+  for (const [reason, n] of Object.entries(dead.reasons || {})) {
     reasons.append(el('div', {}, fmt.format(n) + ' × ' + reason));
   }
   const body = $('dead').tBodies[0];
