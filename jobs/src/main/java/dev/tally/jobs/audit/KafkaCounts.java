@@ -10,12 +10,10 @@ import java.util.Properties;
 import java.util.function.Predicate;
 import org.apache.avro.io.DecoderFactory;
 import org.apache.avro.specific.SpecificDatumReader;
-import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /** Counts committed records in Kafka (isolation.level=read_committed), for the audit. */
 public final class KafkaCounts implements AutoCloseable {
@@ -23,14 +21,9 @@ public final class KafkaCounts implements AutoCloseable {
   private final KafkaConsumer<byte[], byte[]> consumer;
 
   public KafkaCounts(String bootstrap) {
-    Properties p = new Properties();
-    p.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-    p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-    p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, ByteArrayDeserializer.class.getName());
-    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+    Properties p = dev.tally.sinks.kafka.KafkaReaders.readCommitted(bootstrap);
     p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, "5000");
-    consumer = new KafkaConsumer<>(p);
+    consumer = dev.tally.sinks.kafka.KafkaReaders.consumer(p);
   }
 
   /** Committed records of one partition with offsets in [from, to). */

@@ -2,6 +2,7 @@ package dev.tally.jobs.dashboard;
 
 import dev.tally.avro.DeadLetter;
 import dev.tally.sinks.kafka.AvroCodec;
+import dev.tally.sinks.kafka.KafkaReaders;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -12,11 +13,9 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.TreeMap;
 import org.apache.kafka.clients.CommonClientConfigs;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
  * The newest dead letters, read {@code read_committed} from the dead-letter topic (PostgreSQL keeps
@@ -31,15 +30,11 @@ final class DeadLetters {
    */
   static Map<String, Object> newest(
       String bootstrapServers, String topic, String generation, int limit) {
-    Properties p = new Properties();
-    p.setProperty(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-    p.setProperty(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    p.setProperty(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+    Properties p = KafkaReaders.readCommitted(bootstrapServers);
     p.setProperty(CommonClientConfigs.DEFAULT_API_TIMEOUT_MS_CONFIG, "3000");
     p.setProperty(CommonClientConfigs.REQUEST_TIMEOUT_MS_CONFIG, "3000");
     List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
-    try (KafkaConsumer<byte[], byte[]> consumer =
-        new KafkaConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+    try (KafkaConsumer<byte[], byte[]> consumer = KafkaReaders.consumer(p)) {
       List<TopicPartition> partitions =
           consumer.partitionsFor(topic, Duration.ofSeconds(3)).stream()
               .map(i -> new TopicPartition(topic, i.partition()))

@@ -21,7 +21,6 @@ import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.IsolationLevel;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.TopicExistsException;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
@@ -140,10 +139,7 @@ public final class LoopInheritance {
       String transactionalId,
       Duration timeout)
       throws Exception {
-    Properties consumer = new Properties();
-    consumer.setProperty(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
-    consumer.setProperty(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    consumer.setProperty(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
+    Properties consumer = KafkaReaders.readCommitted(bootstrapServers);
     // a position retention already deleted must fail the copy, not skip to the end
     consumer.setProperty(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "none");
     Properties producer = new Properties();
@@ -156,9 +152,7 @@ public final class LoopInheritance {
     producer.setProperty(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
     long copied = 0;
     long skipped = 0;
-    try (KafkaConsumer<byte[], byte[]> in =
-            new KafkaConsumer<>(
-                consumer, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    try (KafkaConsumer<byte[], byte[]> in = KafkaReaders.consumer(consumer);
         KafkaProducer<byte[], byte[]> out =
             new KafkaProducer<>(producer, new ByteArraySerializer(), new ByteArraySerializer())) {
       List<TopicPartition> all = new ArrayList<>();
@@ -246,8 +240,7 @@ public final class LoopInheritance {
    */
   private static void requireNoCommittedRecords(
       Properties consumer, String greenTopic, int partitions) {
-    try (KafkaConsumer<byte[], byte[]> green =
-        new KafkaConsumer<>(consumer, new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+    try (KafkaConsumer<byte[], byte[]> green = KafkaReaders.consumer(consumer)) {
       List<TopicPartition> all = new ArrayList<>();
       for (int p = 0; p < partitions; p++) {
         all.add(new TopicPartition(greenTopic, p));
