@@ -23,6 +23,38 @@ public interface FlinkRest {
   String runJar(String jarId, String entryClass, List<String> programArgs, String savepointPath)
       throws IOException;
 
+  /** Deletes an uploaded jar (a submitted job keeps its own copy in the cluster's blob store). */
+  void deleteJar(String jarId) throws IOException;
+
+  /**
+   * The one way Tally submits a job: uploads the jar, runs it and deletes the upload, so a session
+   * cluster does not keep every jar ever submitted. A failed deletion only leaves disk behind and
+   * does not fail the submission.
+   *
+   * @return the job id
+   */
+  default String submit(Path jar, String entryClass, List<String> args, String savepointPath)
+      throws IOException {
+    String jarId = uploadJar(jar);
+    String job;
+    try {
+      job = runJar(jarId, entryClass, args, savepointPath);
+    } catch (IOException | RuntimeException e) {
+      try {
+        deleteJar(jarId);
+      } catch (IOException suppressed) {
+        e.addSuppressed(suppressed);
+      }
+      throw e;
+    }
+    try {
+      deleteJar(jarId);
+    } catch (IOException ignored) {
+      // the upload stays on the JobManager's disk; the job runs
+    }
+    return job;
+  }
+
   /** The job's state, as Flink's own enum. */
   JobStatus jobState(String jobId) throws IOException;
 

@@ -57,6 +57,11 @@ public final class HttpFlinkRest implements FlinkRest {
   }
 
   @Override
+  public void deleteJar(String jarId) throws IOException {
+    send(HttpRequest.newBuilder(uri("/jars/" + jarId)).DELETE(), "delete jar " + jarId);
+  }
+
+  @Override
   public String runJar(
       String jarId, String entryClass, List<String> programArgs, String savepointPath)
       throws IOException {

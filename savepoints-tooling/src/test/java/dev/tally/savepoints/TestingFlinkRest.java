@@ -6,9 +6,10 @@ import java.util.Deque;
 import java.util.List;
 
 /** A scripted {@link FlinkRest}: savepoint statuses are answered from a queue. */
-final class TestingFlinkRest implements FlinkRest {
+class TestingFlinkRest implements FlinkRest {
   final Deque<SavepointResult> statuses = new ArrayDeque<>();
   String lastTrigger;
+  final java.util.List<String> deletedJars = new java.util.ArrayList<>();
 
   @Override
   public String uploadJar(Path jar) {
@@ -17,7 +18,8 @@ final class TestingFlinkRest implements FlinkRest {
 
   @Override
   public String runJar(
-      String jarId, String entryClass, List<String> programArgs, String savepointPath) {
+      String jarId, String entryClass, List<String> programArgs, String savepointPath)
+      throws java.io.IOException {
     throw new UnsupportedOperationException();
   }
 
@@ -42,6 +44,11 @@ final class TestingFlinkRest implements FlinkRest {
   @Override
   public long lastCompletedCheckpoint(String jobId) {
     return -1;
+  }
+
+  @Override
+  public void deleteJar(String jarId) throws java.io.IOException {
+    deletedJars.add(jarId);
   }
 
   @Override

@@ -541,8 +541,7 @@ public final class Bench {
 
   /** Uploads the job jar, runs {@code entry} from it and waits until its tasks run. */
   private String submit(Class<?> entry, List<String> args, String savepoint) throws Exception {
-    String jarId = flink.uploadJar(jobJar);
-    String job = flink.runJar(jarId, entry.getName(), args, savepoint);
+    String job = flink.submit(jobJar, entry.getName(), args, savepoint);
     runningJobs.add(job);
     JobSubmission.awaitRunning(flink, job, Duration.ofSeconds(90));
     return job;

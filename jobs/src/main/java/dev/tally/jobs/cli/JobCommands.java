@@ -287,10 +287,9 @@ final class JobCommands {
       FlinkRest flink = cluster.flink();
       List<String> args =
           JobSubmission.programArgs(layout, generation, checkpointInterval, "earliest");
-      String jarId = flink.uploadJar(jobJar);
       String jobId =
-          flink.runJar(
-              jarId,
+          flink.submit(
+              jobJar,
               dev.tally.jobs.IngestionJob.class.getName(),
               args,
               savepoint == null

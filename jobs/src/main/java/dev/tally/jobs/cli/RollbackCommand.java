@@ -72,8 +72,7 @@ public final class RollbackCommand implements Callable<Integer> {
     }
     List<String> args =
         JobSubmission.programArgs(stack.layout(), generation, Duration.ofSeconds(5), "earliest");
-    String job =
-        flink.runJar(flink.uploadJar(jar), IngestionJob.class.getName(), args, restoreFrom);
+    String job = flink.submit(jar, IngestionJob.class.getName(), args, restoreFrom);
     String unhealthy = JobSubmission.awaitHealthy(flink, job, Duration.ofMinutes(2));
     if (unhealthy != null) {
       System.out.println("ROLLBACK FAILED: " + unhealthy);

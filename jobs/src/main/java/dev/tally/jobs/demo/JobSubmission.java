@@ -131,8 +131,7 @@ public final class JobSubmission {
   public static String submit(FlinkRest flink, Path jar, List<String> args, PrintStream out)
       throws Exception {
     out.println("submitting the ingestion job (" + jar.getFileName() + ") …");
-    String jarId = flink.uploadJar(jar);
-    String jobId = flink.runJar(jarId, IngestionJob.class.getName(), args, null);
+    String jobId = flink.submit(jar, IngestionJob.class.getName(), args, null);
     awaitRunning(flink, jobId, Duration.ofSeconds(60));
     return jobId;
   }

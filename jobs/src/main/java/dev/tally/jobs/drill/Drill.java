@@ -315,10 +315,9 @@ public final class Drill {
                 .latestCheckpoint(jobId)
                 .orElseThrow(() -> new IllegalStateException("no retained checkpoint of " + jobId));
         log("JobManager restarted; resuming from %s", checkpoint);
-        String jarId = flink.uploadJar(jobJar); // the new JobManager has no uploaded jars
         jobId =
-            flink.runJar(
-                jarId,
+            flink.submit( // the new JobManager has no uploaded jars
+                jobJar,
                 dev.tally.jobs.IngestionJob.class.getName(),
                 jobArgs,
                 checkpoint.toUri().toString());

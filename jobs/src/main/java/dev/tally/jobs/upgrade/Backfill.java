@@ -94,8 +94,7 @@ public final class Backfill {
                 JobOptions.STOPPING_OFFSETS, "timestamp:" + range.to().plus(read[1]).toEpochMilli())
             .toList();
     out.printf("backfill %s: %s → %s%n", range.generation(), range.from(), range.to());
-    String jarId = flink.uploadJar(jar);
-    String job = flink.runJar(jarId, IngestionJob.class.getName(), args, null);
+    String job = flink.submit(jar, IngestionJob.class.getName(), args, null);
     JobStatus state = awaitTerminal(job, range.generation(), deadline);
     if (state != JobStatus.FINISHED) {
       if (state == null) {

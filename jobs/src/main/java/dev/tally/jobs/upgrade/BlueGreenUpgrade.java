@@ -131,10 +131,9 @@ public final class BlueGreenUpgrade {
                 ? ", recounting from blue's start"
                 : ", from blue's savepoint")
             + ")");
-    String jarId = flink.uploadJar(newJar);
     String green =
-        flink.runJar(
-            jarId, IngestionJob.class.getName(), argsFor.apply(greenGeneration), greenSavepoint);
+        flink.submit(
+            newJar, IngestionJob.class.getName(), argsFor.apply(greenGeneration), greenSavepoint);
     long end = System.nanoTime() + deadline.toNanos();
     long lastProgress = System.nanoTime();
     long greenWatermark = Long.MIN_VALUE;

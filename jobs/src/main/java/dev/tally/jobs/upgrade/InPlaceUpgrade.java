@@ -81,7 +81,6 @@ public final class InPlaceUpgrade {
   }
 
   private String start(Path jar, List<String> args, String savepoint) throws Exception {
-    String jarId = flink.uploadJar(jar);
-    return flink.runJar(jarId, IngestionJob.class.getName(), args, savepoint);
+    return flink.submit(jar, IngestionJob.class.getName(), args, savepoint);
   }
 }

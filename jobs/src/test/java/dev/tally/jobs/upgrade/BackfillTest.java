@@ -42,6 +42,7 @@ class BackfillTest {
     JobStatus state;
     Restore restore;
     final List<String> cancelled = new ArrayList<>();
+    final List<String> deletedJars = new ArrayList<>();
 
     TestingFlinkRest(JobStatus state) {
       this.state = state;
@@ -82,6 +83,11 @@ class BackfillTest {
     @Override
     public long lastCompletedCheckpoint(String jobId) {
       return -1;
+    }
+
+    @Override
+    public void deleteJar(String jarId) {
+      deletedJars.add(jarId);
     }
 
     @Override
@@ -142,7 +148,11 @@ class BackfillTest {
 
   @Test
   void shouldReportAFailedBackfillAndNeverFlipIt() throws Exception {
-    Backfill.Result r = backfill(new TestingFlinkRest(JobStatus.FAILED), Duration.ofSeconds(5));
+    TestingFlinkRest failed = new TestingFlinkRest(JobStatus.FAILED);
+    Backfill.Result r = backfill(failed, Duration.ofSeconds(5));
+    assertThat(failed.deletedJars)
+        .as("the uploaded jar is deleted once submitted")
+        .containsExactly("jar-1");
     assertThat(r.flipped()).isFalse();
     assertThat(r.problems())
         .singleElement()
