@@ -55,13 +55,7 @@ public final class DashboardServer implements AutoCloseable {
     this.analyst = analyst;
     this.kafka = kafka;
     this.server = server;
-    this.sampler =
-        Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "tally-dashboard-sampler");
-              t.setDaemon(true);
-              return t;
-            });
+    this.sampler = Executors.newSingleThreadScheduledExecutor(daemon("tally-dashboard-sampler"));
   }
 
   /**
@@ -74,17 +68,19 @@ public final class DashboardServer implements AutoCloseable {
     HttpServer http = HttpServer.create(new InetSocketAddress("127.0.0.1", port), 16);
     DashboardServer d = new DashboardServer(analyst, kafka, http);
     http.createContext("/", d::handle);
-    http.setExecutor(
-        Executors.newFixedThreadPool(
-            4,
-            r -> {
-              Thread t = new Thread(r, "tally-dashboard-http");
-              t.setDaemon(true);
-              return t;
-            }));
+    http.setExecutor(Executors.newFixedThreadPool(4, daemon("tally-dashboard-http")));
     http.start();
     d.sampler.scheduleWithFixedDelay(d::sample, 0, SAMPLE_EVERY.toMillis(), TimeUnit.MILLISECONDS);
     return d;
+  }
+
+  /** The page's threads never keep a JVM alive on their own. */
+  private static java.util.concurrent.ThreadFactory daemon(String name) {
+    return r -> {
+      Thread t = new Thread(r, name);
+      t.setDaemon(true);
+      return t;
+    };
   }
 
   /** The page's address, e.g. {@code http://localhost:18090/}. */

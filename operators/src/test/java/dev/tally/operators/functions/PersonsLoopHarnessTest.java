@@ -224,11 +224,8 @@ class PersonsLoopHarnessTest {
         .isGreaterThan(20);
   }
 
-  @Test
-  void anEventParkedBehindALinkHoldsTheWatermarkUntilItIsApplied() throws Exception {
-    random = new Random(1);
-    start(null, null);
-    long t0 = 1_796_292_000_000L;
+  /** d0 and d1 get persons, d0 identifies d1 (a merge), d0's next event waits behind it. */
+  private List<ValidEvent> sendAMergeAndAnEventBehindIt() throws Exception {
     List<ValidEvent> in =
         MergeProtocolPropertiesTest.events(
             List.of(
@@ -241,6 +238,15 @@ class PersonsLoopHarnessTest {
       dataChannel();
     }
     assertThat(loop).as("the merge is in the loop").isNotEmpty();
+    return in;
+  }
+
+  @Test
+  void anEventParkedBehindALinkHoldsTheWatermarkUntilItIsApplied() throws Exception {
+    random = new Random(1);
+    start(null, null);
+    long t0 = 1_796_292_000_000L;
+    List<ValidEvent> in = sendAMergeAndAnEventBehindIt();
     long linkTime = in.get(2).timestampMillis;
     links.processWatermark1(new Watermark(t0 + 3_600_000));
     dataChannel();
@@ -276,18 +282,7 @@ class PersonsLoopHarnessTest {
   void everyLoopMessageIsStampedWithTheEpochOfTheCheckpointItPrecedes() throws Exception {
     random = new Random(1);
     start(null, null);
-    List<ValidEvent> in =
-        MergeProtocolPropertiesTest.events(
-            List.of(
-                new MergeProtocolPropertiesTest.Spec(0, 0, 0, 1), // d0 $set
-                new MergeProtocolPropertiesTest.Spec(1, 0, 0, 2), // d1 $set
-                new MergeProtocolPropertiesTest.Spec(0, 3, 1, 0), // d0 identifies d1: a merge
-                new MergeProtocolPropertiesTest.Spec(0, 0, 0, 3)));
-    for (ValidEvent e : in) {
-      links.processElement1(new StreamRecord<>(e, e.timestampMillis));
-      dataChannel();
-    }
-    assertThat(loop).as("the merge is in the loop").isNotEmpty();
+    sendAMergeAndAnEventBehindIt();
     assertThat(loop).as("before the first checkpoint").allMatch(r -> r.epoch == 1);
 
     // barrier 5: what PERSONS sends after it goes into the loop writer's transaction of 6
