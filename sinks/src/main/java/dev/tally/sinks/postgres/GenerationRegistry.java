@@ -89,4 +89,68 @@ public final class GenerationRegistry {
         + " ms, breakdowns "
         + s.breakdowns();
   }
+
+  /**
+   * Registers {@code generation} with {@code settings} ({@link #register}) and makes it the
+   * generation analysts see, in one transaction.
+   */
+  public static void activate(
+      Connection admin, String generation, PostgresTwoPhaseSink.GenerationSettings settings)
+      throws SQLException {
+    boolean autoCommit = admin.getAutoCommit();
+    admin.setAutoCommit(false);
+    try {
+      register(admin, generation, settings);
+      try (PreparedStatement a =
+          admin.prepareStatement(
+              "INSERT INTO tally.active_generation (singleton, generation) VALUES (true, ?)"
+                  + " ON CONFLICT (singleton) DO UPDATE SET generation = EXCLUDED.generation, switched_at = now()")) {
+        a.setString(1, generation);
+        a.executeUpdate();
+      }
+      admin.commit();
+    } catch (SQLException | RuntimeException e) {
+      admin.rollback();
+      throw e;
+    } finally {
+      admin.setAutoCommit(autoCommit);
+    }
+  }
+
+  /** Makes {@code generation} the one analysts see (it must be registered), in one statement. */
+  public static void flipTo(Connection admin, String generation) throws SQLException {
+    try (PreparedStatement a =
+        admin.prepareStatement(
+            "INSERT INTO tally.active_generation (singleton, generation)"
+                + " SELECT true, generation FROM tally.generations WHERE generation = ?"
+                + " ON CONFLICT (singleton) DO UPDATE SET generation = EXCLUDED.generation, switched_at = now()")) {
+      a.setString(1, generation);
+      if (a.executeUpdate() != 1) {
+        throw new IllegalStateException("generation " + generation + " is not registered");
+      }
+    }
+  }
+
+  /** The generation analysts see now, or null. */
+  public static String active(Connection db) throws SQLException {
+    try (PreparedStatement ps =
+            db.prepareStatement("SELECT generation FROM tally.active_generation");
+        ResultSet rs = ps.executeQuery()) {
+      return rs.next() ? rs.getString(1) : null;
+    }
+  }
+
+  /** Whether the generation is registered (it ran, or runs) or inherited another's rows. */
+  public static boolean isRegistered(Connection db, String generation) throws SQLException {
+    try (PreparedStatement ps =
+        db.prepareStatement(
+            "SELECT 1 FROM tally.generations WHERE generation = ?"
+                + " UNION ALL SELECT 1 FROM tally.generation_inheritance WHERE generation = ?")) {
+      ps.setString(1, generation);
+      ps.setString(2, generation);
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next();
+      }
+    }
+  }
 }

@@ -9,8 +9,9 @@ import java.util.EnumMap;
 import java.util.Map;
 
 /**
- * One parameterized insert per table. Every row version is a new insert; a (key, revision) that
- * already exists carries the same values, so {@code ON CONFLICT DO NOTHING} makes retries safe.
+ * How a {@link TallyRow} binds to its table's insert ({@link TallyTable#insertSql}): one
+ * parameterized insert per table, in the spec's column order. Every row version is a new insert; a
+ * (key, revision) that already exists carries the same values, so retries are safe.
  */
 final class RowInserts {
   interface Binder {
@@ -40,8 +41,7 @@ final class RowInserts {
     BY_TABLE.put(
         TallyRow.Table.EVENT_COUNTS,
         new Insert(
-            "INSERT INTO tally.event_counts (generation, project, grain, window_start, event, revision, events, persons, sink_subtask, sink_checkpoint)"
-                + " VALUES (?, ?, ?, to_timestamp(? / 1000.0), ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            TallyTable.EVENT_COUNTS.insertSql(),
             (ps, g, r) -> {
               ps.setString(1, g);
               ps.setString(2, r.project);
@@ -55,8 +55,7 @@ final class RowInserts {
     BY_TABLE.put(
         TallyRow.Table.BREAKDOWN_COUNTS,
         new Insert(
-            "INSERT INTO tally.breakdown_counts (generation, project, window_start, event, property, value, revision, events, persons, sink_subtask, sink_checkpoint)"
-                + " VALUES (?, ?, to_timestamp(? / 1000.0), ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            TallyTable.BREAKDOWN_COUNTS.insertSql(),
             (ps, g, r) -> {
               ps.setString(1, g);
               ps.setString(2, r.project);
@@ -71,8 +70,7 @@ final class RowInserts {
     BY_TABLE.put(
         TallyRow.Table.LEDGER,
         new Insert(
-            "INSERT INTO tally.ledger (generation, project, hour, revision, consumed, aggregated, duplicates, too_late, dead_lettered, sink_subtask, sink_checkpoint)"
-                + " VALUES (?, ?, to_timestamp(? / 1000.0), ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            TallyTable.LEDGER.insertSql(),
             (ps, g, r) -> {
               ps.setString(1, g);
               ps.setString(2, r.project);
@@ -87,8 +85,7 @@ final class RowInserts {
     BY_TABLE.put(
         TallyRow.Table.SOURCE_OFFSETS,
         new Insert(
-            "INSERT INTO tally.source_offsets (generation, topic, partition, revision, first_offset, next_offset, records, max_event_ms, sink_subtask, sink_checkpoint)"
-                + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            TallyTable.SOURCE_OFFSETS.insertSql(),
             (ps, g, r) -> {
               ps.setString(1, g);
               ps.setString(2, r.project);
@@ -102,8 +99,7 @@ final class RowInserts {
     BY_TABLE.put(
         TallyRow.Table.DAILY_ACTIVE,
         new Insert(
-            "INSERT INTO tally.daily_active (generation, project, day, revision, events, persons, sink_subtask, sink_checkpoint)"
-                + " VALUES (?, ?, (to_timestamp(? / 1000.0) AT TIME ZONE 'UTC')::date, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            TallyTable.DAILY_ACTIVE.insertSql(),
             (ps, g, r) -> {
               ps.setString(1, g);
               ps.setString(2, r.project);
@@ -115,8 +111,7 @@ final class RowInserts {
     BY_TABLE.put(
         TallyRow.Table.WARNINGS,
         new Insert(
-            "INSERT INTO tally.ingestion_warnings (generation, project, hour, kind, revision, occurrences, sink_subtask, sink_checkpoint)"
-                + " VALUES (?, ?, to_timestamp(? / 1000.0), ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            TallyTable.WARNINGS.insertSql(),
             (ps, g, r) -> {
               ps.setString(1, g);
               ps.setString(2, r.project);
