@@ -13,6 +13,7 @@ import dev.tally.cli.traffic.TrafficGenerator;
 import dev.tally.savepoints.FlinkRest;
 import dev.tally.savepoints.HttpFlinkRest;
 import dev.tally.savepoints.JobSubmission;
+import dev.tally.savepoints.Poll;
 import dev.tally.savepoints.audit.Audit;
 import java.io.PrintStream;
 import java.sql.Connection;
@@ -212,22 +213,29 @@ public final class DemoCommand implements Callable<Integer> {
         "sent %,d events: %,d valid, %,d retries (duplicates), %,d invalid%n",
         events, valid, duplicates, invalid);
 
-    long deadline = System.nanoTime() + timeout.toNanos();
     Dashboard.Ledger ledger;
     try (Connection c = stack.admin()) {
-      while (true) {
-        ledger = Dashboard.ledger(c);
-        if ((ledger.consumed() >= events && ledger.aggregated() >= valid) || stop.get()) {
-          break;
-        }
-        if (System.nanoTime() > deadline) {
-          out.printf(
-              "timed out after %s: only %,d of %,d events are accounted for%n",
-              timeout, ledger.consumed(), events);
-          return 1;
-        }
-        out.printf("  waiting: %,d of %,d events accounted for%n", ledger.consumed(), events);
-        Thread.sleep(2000);
+      long sentEvents = events;
+      long sentValid = valid;
+      Dashboard.Ledger[] last = {null};
+      ledger =
+          Poll.until(
+              timeout,
+              Duration.ofSeconds(2),
+              () -> {
+                Dashboard.Ledger l = last[0] = Dashboard.ledger(c);
+                if ((l.consumed() >= sentEvents && l.aggregated() >= sentValid) || stop.get()) {
+                  return l;
+                }
+                out.printf(
+                    "  waiting: %,d of %,d events accounted for%n", l.consumed(), sentEvents);
+                return null;
+              });
+      if (ledger == null) {
+        out.printf(
+            "timed out after %s: only %,d of %,d events are accounted for%n",
+            timeout, last[0].consumed(), events);
+        return 1;
       }
       Dashboard.print(c, out, "final dashboard");
     }

@@ -25,6 +25,8 @@ import org.apache.flink.connector.kafka.source.KafkaSourceOptions;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.connector.kafka.source.reader.deserializer.KafkaRecordDeserializationSchema;
 import org.apache.flink.core.execution.CheckpointingMode;
+import org.apache.flink.state.rocksdb.RocksDBConfigurableOptions;
+import org.apache.flink.state.rocksdb.RocksDBOptions;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.util.Collector;
 import org.apache.flink.util.ParameterTool;
@@ -182,13 +184,10 @@ public final class IngestionJob {
     // Tally's RocksDB defaults: filters for the lookups that miss (TallyRocksDBOptions). Checked
     // here so a bad value fails the submission, not every restore on the TaskManagers.
     new TallyRocksDBOptions().configure(config);
-    env.configure(
-        Configuration.fromMap(
-            Map.of(
-                "state.backend.rocksdb.options-factory",
-                TallyRocksDBOptions.class.getName(),
-                "state.backend.rocksdb.use-bloom-filter",
-                "true")));
+    Configuration defaults = new Configuration();
+    defaults.set(RocksDBOptions.OPTIONS_FACTORY, TallyRocksDBOptions.class.getName());
+    defaults.set(RocksDBConfigurableOptions.USE_BLOOM_FILTER, true);
+    env.configure(defaults);
     // Flink options among the job's arguments (e.g. state.backend.rocksdb.*) apply to this job and
     // override the defaults above; the settings below are Tally's contract and win.
     env.configure(config);

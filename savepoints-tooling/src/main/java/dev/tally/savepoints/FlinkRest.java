@@ -95,4 +95,19 @@ public interface FlinkRest {
   String triggerStopWithSavepoint(String jobId, String targetDirectory) throws IOException;
 
   SavepointResult savepointStatus(String jobId, String triggerId) throws IOException;
+
+  /** A TaskManager the JobManager lists: its id, RPC address and slots. */
+  record TaskManager(String id, String path, int slots, int freeSlots) {}
+
+  /** The TaskManagers registered with the JobManager. */
+  List<TaskManager> taskManagers() throws IOException;
+
+  /** One subtask: records it read and milliseconds it was busy (not idle, not back-pressured). */
+  record SubtaskLoad(long records, long busyMillis) {}
+
+  /** One task (job vertex) of a job: its name and its subtasks in index order. */
+  record Task(String name, List<SubtaskLoad> subtasks) {}
+
+  /** The job's tasks with their subtasks' records read and busy time. */
+  List<Task> tasks(String jobId) throws IOException;
 }

@@ -205,6 +205,51 @@ public final class HttpFlinkRest implements FlinkRest {
     return new SavepointResult.Completed(operation.path("location").asText());
   }
 
+  @Override
+  public List<TaskManager> taskManagers() throws IOException {
+    List<TaskManager> list = new java.util.ArrayList<>();
+    for (JsonNode tm :
+        send(HttpRequest.newBuilder(uri("/taskmanagers")).GET(), "list TaskManagers")
+            .path("taskmanagers")) {
+      list.add(
+          new TaskManager(
+              tm.path("id").asText(),
+              tm.path("path").asText(),
+              tm.path("slotsNumber").asInt(),
+              tm.path("freeSlots").asInt()));
+    }
+    return list;
+  }
+
+  @Override
+  public List<Task> tasks(String jobId) throws IOException {
+    List<Task> tasks = new java.util.ArrayList<>();
+    for (JsonNode vertex :
+        send(HttpRequest.newBuilder(uri("/jobs/" + jobId)).GET(), "job " + jobId)
+            .path("vertices")) {
+      String id = vertex.path("id").asText();
+      JsonNode details =
+          send(
+              HttpRequest.newBuilder(uri("/jobs/" + jobId + "/vertices/" + id)).GET(),
+              "task " + id + " of " + jobId);
+      tasks.add(new Task(vertex.path("name").asText(), subtasks(details)));
+    }
+    return tasks;
+  }
+
+  /** The subtasks of {@code GET /jobs/:jobid/vertices/:vertexid}, with their metrics. */
+  static List<SubtaskLoad> subtasks(JsonNode vertexDetails) {
+    List<SubtaskLoad> subtasks = new java.util.ArrayList<>();
+    for (JsonNode subtask : vertexDetails.path("subtasks")) {
+      JsonNode metrics = subtask.path("metrics");
+      subtasks.add(
+          new SubtaskLoad(
+              metrics.path("read-records").asLong(),
+              metrics.path("accumulated-busy-time").asLong()));
+    }
+    return subtasks;
+  }
+
   private URI uri(String path) {
     return URI.create(baseUrl + path);
   }

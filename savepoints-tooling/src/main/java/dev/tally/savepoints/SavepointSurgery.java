@@ -28,6 +28,25 @@ public final class SavepointSurgery {
   }
 
   /**
+   * Each subtask's state of a Sink V2 writer, in {@code SimpleVersionedSerialization} form: the
+   * writer keeps it in the operator list state Flink's SinkWriterOperator names {@code
+   * writer_raw_states}.
+   */
+  public static List<byte[]> sinkWriterStates(String savepoint, String sinkUid) throws Exception {
+    return operatorListState(savepoint, sinkUid, "writer_raw_states");
+  }
+
+  /**
+   * Each subtask's splits of a FLIP-27 source, in {@code SimpleVersionedSerialization} form: the
+   * reader keeps them in the operator list state Flink's SourceOperator names {@code
+   * SourceReaderState}. Splits the enumerator had not assigned are not in it.
+   */
+  public static List<byte[]> sourceReaderStates(String savepoint, String sourceUid)
+      throws Exception {
+    return operatorListState(savepoint, sourceUid, "SourceReaderState");
+  }
+
+  /**
    * Writes {@code target}: {@code source} without the state of the operators {@code uids} (they
    * start empty when a job restores it). Uids without state in {@code source} are ignored.
    */

@@ -7,6 +7,16 @@ import java.util.List;
 
 /** A scripted {@link FlinkRest}: savepoint statuses are answered from a queue. */
 class TestingFlinkRest implements FlinkRest {
+  @Override
+  public List<TaskManager> taskManagers() {
+    throw new UnsupportedOperationException();
+  }
+
+  @Override
+  public List<Task> tasks(String jobId) {
+    throw new UnsupportedOperationException();
+  }
+
   final Deque<SavepointResult> statuses = new ArrayDeque<>();
   String lastTrigger;
   final java.util.List<String> deletedJars = new java.util.ArrayList<>();

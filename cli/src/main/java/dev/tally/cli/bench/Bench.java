@@ -116,7 +116,7 @@ public final class Bench {
   private final long started = System.nanoTime();
   private Map<String, Double> lastDrainCpu = Map.of();
   private Map<String, Double> lastDrainThreads = Map.of();
-  private Map<String, List<SubtaskLoad.Subtask>> lastDrainSubtasks = Map.of();
+  private Map<String, List<FlinkRest.SubtaskLoad>> lastDrainSubtasks = Map.of();
   private double lastDrainSeconds = Double.NaN;
   private double[] lastDrainTaskManagerCpu = {Double.NaN, Double.NaN};
   private Map<String, String> jobOptions = Map.of();
@@ -350,8 +350,8 @@ public final class Bench {
             one / uniform >= 0.9));
     // Dedup is keyed by (project, uuid) since issue 15 step 2 and spreads; the person rules are
     // still keyed by project. The share is the person task's: the busiest of the two.
-    List<SubtaskLoad.Subtask> dedup = drainTask("deduplicate");
-    List<SubtaskLoad.Subtask> persons = drainTask("enrich with person");
+    List<FlinkRest.SubtaskLoad> dedup = drainTask("deduplicate");
+    List<FlinkRest.SubtaskLoad> persons = drainTask("enrich with person");
     if (persons == null) {
       persons = drainTask("apply to person"); // tally.persons.layout=distinct-id
     }
@@ -378,7 +378,7 @@ public final class Bench {
   }
 
   /** The subtasks of the last drain's task whose name starts with {@code prefix}, or null. */
-  private List<SubtaskLoad.Subtask> drainTask(String prefix) {
+  private List<FlinkRest.SubtaskLoad> drainTask(String prefix) {
     return lastDrainSubtasks.entrySet().stream()
         .filter(t -> t.getKey().startsWith(prefix))
         .map(Map.Entry::getValue)
@@ -387,12 +387,12 @@ public final class Bench {
   }
 
   /** The largest share of records among the subtasks of one task (NaN: none known). */
-  static double busiestShare(List<SubtaskLoad.Subtask> subtasks) {
+  static double busiestShare(List<FlinkRest.SubtaskLoad> subtasks) {
     if (subtasks == null || subtasks.isEmpty()) {
       return Double.NaN;
     }
-    long all = subtasks.stream().mapToLong(SubtaskLoad.Subtask::records).sum();
-    long most = subtasks.stream().mapToLong(SubtaskLoad.Subtask::records).max().orElse(0);
+    long all = subtasks.stream().mapToLong(FlinkRest.SubtaskLoad::records).sum();
+    long most = subtasks.stream().mapToLong(FlinkRest.SubtaskLoad::records).max().orElse(0);
     return all == 0 ? Double.NaN : (double) most / all;
   }
 
@@ -584,10 +584,10 @@ public final class Bench {
   }
 
   /** Records and busy time per subtask of the two keyed tasks; empty if REST did not answer. */
-  private Map<String, List<SubtaskLoad.Subtask>> subtaskLoad(String job) {
+  private Map<String, List<FlinkRest.SubtaskLoad>> subtaskLoad(String job) {
     try {
       return SubtaskLoad.of(
-          stack.layout().flinkRestUrl(),
+          flink,
           job,
           List.of(
               "deduplicate",
@@ -597,9 +597,6 @@ public final class Bench {
               "count events"));
     } catch (IOException e) {
       log("could not read the subtasks' load: %s", e.getMessage());
-      return Map.of();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
       return Map.of();
     }
   }

@@ -11,6 +11,8 @@ import dev.tally.jobs.JobArgs;
 import dev.tally.jobs.JobOptions;
 import dev.tally.savepoints.FlinkRest;
 import dev.tally.savepoints.JobSubmission;
+import dev.tally.savepoints.Poll;
+import dev.tally.savepoints.SavepointOperations;
 import dev.tally.savepoints.audit.Audit;
 import dev.tally.savepoints.audit.KafkaCounts;
 import dev.tally.sinks.postgres.CommittedRows;
@@ -30,6 +32,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.flink.api.common.JobStatus;
 import org.apache.kafka.clients.CommonClientConfigs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.TransactionListing;
@@ -400,50 +403,37 @@ public final class Drill {
 
   /** Waits until this generation has a prepared, not yet committed transaction. */
   private void awaitPrepared() throws Exception {
-    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
     try (Connection c = stack.admin();
         PreparedStatement ps =
             c.prepareStatement(
                 "SELECT gid FROM pg_prepared_xacts WHERE database = current_database() AND gid LIKE ?")) {
       ps.setString(1, TransactionIds.generationPattern(generation));
-      while (System.nanoTime() < deadline) {
-        try (ResultSet rs = ps.executeQuery()) {
-          if (rs.next()) {
-            log("prepared transaction %s awaits COMMIT PREPARED: crashing now", rs.getString(1));
-            return;
-          }
-        }
-        Thread.sleep(5);
+      String gid =
+          Poll.until(
+              Duration.ofSeconds(30),
+              Duration.ofMillis(5),
+              () -> {
+                try (ResultSet rs = ps.executeQuery()) {
+                  return rs.next() ? rs.getString(1) : null;
+                }
+              });
+      if (gid == null) {
+        throw new IllegalStateException("no prepared transaction seen within 30 s");
       }
+      log("prepared transaction %s awaits COMMIT PREPARED: crashing now", gid);
     }
-    throw new IllegalStateException("no prepared transaction seen within 30 s");
   }
 
   private void stopWithSavepoint() throws Exception {
-    long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
-    dev.tally.savepoints.Poll.until(
+    Poll.until(
         Duration.ofMinutes(1),
         Duration.ofMillis(500),
-        () ->
-            flink.jobState(jobId) == org.apache.flink.api.common.JobStatus.RUNNING
-                ? Boolean.TRUE
-                : null);
-    String trigger =
-        flink.triggerStopWithSavepoint(
-            jobId, stack.layout().dir().resolve("flink/savepoints").toUri().toString());
-    while (System.nanoTime() < deadline) {
-      FlinkRest.SavepointResult r = flink.savepointStatus(jobId, trigger);
-      if (r instanceof FlinkRest.SavepointResult.Completed c) {
-        jobStopped = true;
-        log("job stopped with savepoint %s", c.path());
-        return;
-      }
-      if (r instanceof FlinkRest.SavepointResult.Failed f) {
-        throw new IllegalStateException("stop-with-savepoint failed: " + f.reason());
-      }
-      Thread.sleep(500);
-    }
-    throw new IllegalStateException("stop-with-savepoint did not finish within 2 minutes");
+        () -> flink.jobState(jobId) == JobStatus.RUNNING ? Boolean.TRUE : null);
+    String path =
+        new SavepointOperations(flink, out, Duration.ofMinutes(2))
+            .stop(jobId, stack.layout().dir().resolve("flink/savepoints").toUri().toString());
+    jobStopped = true;
+    log("job stopped with savepoint %s", path);
   }
 
   /** Hostile records join the traffic (and its expectation); the job must keep checkpointing. */
@@ -464,17 +454,20 @@ public final class Drill {
       }
     }
     extraEvents += hostile.size();
-    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-    while (System.nanoTime() < deadline) {
-      if (flink.jobState(jobId) != org.apache.flink.api.common.JobStatus.RUNNING) {
-        throw new IllegalStateException(
-            "the job left RUNNING after hostile input: " + flink.rootException(jobId));
-      }
-      if (flink.lastCompletedCheckpoint(jobId) >= before + 3) {
-        log("hostile input: %d records sent, job RUNNING, checkpoints go on", hostile.size());
-        return;
-      }
-      Thread.sleep(500);
+    Boolean goesOn =
+        Poll.until(
+            Duration.ofSeconds(60),
+            Duration.ofMillis(500),
+            () -> {
+              if (flink.jobState(jobId) != JobStatus.RUNNING) {
+                throw new IllegalStateException(
+                    "the job left RUNNING after hostile input: " + flink.rootException(jobId));
+              }
+              return flink.lastCompletedCheckpoint(jobId) >= before + 3 ? Boolean.TRUE : null;
+            });
+    if (goesOn != null) {
+      log("hostile input: %d records sent, job RUNNING, checkpoints go on", hostile.size());
+      return;
     }
     throw new IllegalStateException("no checkpoint completed within 60 s after hostile input");
   }
@@ -493,24 +486,29 @@ public final class Drill {
       s.execute("REVOKE INSERT ON tally.event_counts FROM tally_writer");
       traffic.start();
       try {
-        while (System.nanoTime() - start < Duration.ofSeconds(60).toNanos()) {
-          List<Audit.Check> checks =
-              dev.tally.savepoints.audit.Stalls.checks(
-                  c,
-                  generation,
-                  stack.layout().kafkaBootstrap(),
-                  Topics.RAW,
-                  stallAfter,
-                  new dev.tally.savepoints.audit.Stalls.JobHealth(
-                      jobId, flink.jobState(jobId), flink.rootException(jobId)),
-                  Instant.now());
-          if (!checks.get(0).ok()) {
-            log(
-                "writer revoked: the audit saw the stall after %.1f s: %s",
-                (System.nanoTime() - start) / 1e9, checks.get(0).actual());
-            return;
-          }
-          Thread.sleep(1000);
+        Audit.Check stall =
+            Poll.until(
+                Duration.ofSeconds(60),
+                Duration.ofSeconds(1),
+                () -> {
+                  Audit.Check first =
+                      dev.tally.savepoints.audit.Stalls.checks(
+                              c,
+                              generation,
+                              stack.layout().kafkaBootstrap(),
+                              Topics.RAW,
+                              stallAfter,
+                              new dev.tally.savepoints.audit.Stalls.JobHealth(
+                                  jobId, flink.jobState(jobId), flink.rootException(jobId)),
+                              Instant.now())
+                          .get(0);
+                  return first.ok() ? null : first;
+                });
+        if (stall != null) {
+          log(
+              "writer revoked: the audit saw the stall after %.1f s: %s",
+              (System.nanoTime() - start) / 1e9, stall.actual());
+          return;
         }
         throw new IllegalStateException("the audit did not see the revoked writer within 60 s");
       } finally {

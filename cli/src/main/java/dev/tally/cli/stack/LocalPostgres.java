@@ -1,5 +1,6 @@
 package dev.tally.cli.stack;
 
+import dev.tally.savepoints.Poll;
 import dev.tally.sinks.postgres.SchemaMigrations;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
@@ -133,15 +134,15 @@ final class LocalPostgres {
       }
     }
     // the postmaster reloads on SIGHUP, asynchronously: wait until trust is really gone
-    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-    while (acceptsWithoutPassword()) {
-      if (System.nanoTime() > deadline) {
-        throw new IllegalStateException(
-            "PostgreSQL still trusts the superuser after a reload of "
-                + data().resolve("pg_hba.conf")
-                + "; stop the stack (./tally stack down) and start it again");
-      }
-      ManagedProcess.sleep(100);
+    if (Poll.until(
+            Duration.ofSeconds(10),
+            Duration.ofMillis(100),
+            () -> acceptsWithoutPassword() ? null : Boolean.TRUE)
+        == null) {
+      throw new IllegalStateException(
+          "PostgreSQL still trusts the superuser after a reload of "
+              + data().resolve("pg_hba.conf")
+              + "; stop the stack (./tally stack down) and start it again");
     }
   }
 
@@ -273,11 +274,7 @@ final class LocalPostgres {
     }
     Process kill = new ProcessBuilder("kill", "-INT", Long.toString(pm.get().pid())).start();
     kill.waitFor(10, TimeUnit.SECONDS);
-    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-    while (pm.get().isAlive() && System.nanoTime() < deadline) {
-      ManagedProcess.sleep(200);
-    }
-    if (pm.get().isAlive()) {
+    if (!ManagedProcess.awaitExit(pm.get(), Duration.ofSeconds(60))) {
       pm.get().destroyForcibly();
     }
   }

@@ -1,5 +1,6 @@
 package dev.tally.cli.stack;
 
+import dev.tally.savepoints.Poll;
 import java.io.File;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -100,11 +101,7 @@ final class ManagedProcess {
       ProcessHandle process = h.get();
       List<ProcessHandle> children = process.descendants().toList();
       process.destroy();
-      long deadline = System.nanoTime() + grace.toNanos();
-      while (process.isAlive() && System.nanoTime() < deadline) {
-        sleep(200);
-      }
-      if (process.isAlive()) {
+      if (!awaitExit(process, grace)) {
         process.destroyForcibly();
       }
       for (ProcessHandle c : children) {
@@ -169,22 +166,41 @@ final class ManagedProcess {
   /** Waits until {@code check} holds, failing fast when the process exits during start-up. */
   static void waitFor(String what, ManagedProcess process, Check check, Path logs)
       throws Exception {
-    long deadline = System.nanoTime() + STARTUP_TIMEOUT.toNanos();
-    while (System.nanoTime() < deadline) {
-      if (!process.isAliveAfterStart()) {
-        throw new IOException(
-            jvmShuttingDown()
-                // Ctrl-C reaches the whole process group: the child stopped with the command
-                ? what + " stopped: the command was interrupted"
-                : what + " exited during start-up; see " + process.logFile());
-      }
-      if (check.ready()) {
-        return;
-      }
-      sleep(500);
+    Boolean ready =
+        Poll.until(
+            STARTUP_TIMEOUT,
+            Duration.ofMillis(500),
+            () -> {
+              if (!process.isAliveAfterStart()) {
+                throw new IOException(
+                    jvmShuttingDown()
+                        // Ctrl-C reaches the whole process group: the child stopped with the
+                        // command
+                        ? what + " stopped: the command was interrupted"
+                        : what + " exited during start-up; see " + process.logFile());
+              }
+              return check.ready() ? Boolean.TRUE : null;
+            });
+    if (ready == null) {
+      throw new IOException(
+          what + " did not become ready within " + STARTUP_TIMEOUT.toSeconds() + " s; see " + logs);
     }
-    throw new IOException(
-        what + " did not become ready within " + STARTUP_TIMEOUT.toSeconds() + " s; see " + logs);
+  }
+
+  /**
+   * Waits up to {@code timeout} for {@code process} to exit; whether it did. An interrupt (Ctrl-C
+   * while stopping) ends the wait and is kept for the caller.
+   */
+  static boolean awaitExit(ProcessHandle process, Duration timeout) {
+    try {
+      process.onExit().get(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+      return true;
+    } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+      return !process.isAlive();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return !process.isAlive();
+    }
   }
 
   /** Whether this JVM is running its shutdown hooks (Ctrl-C, SIGTERM). */

@@ -63,8 +63,7 @@ public final class GreenFromSavepoint {
     PostgresWriterState.Serializer serializer = new PostgresWriterState.Serializer();
     Map<Integer, Long> prepared = new TreeMap<>();
     for (byte[] raw :
-        SavepointSurgery.operatorListState(
-            savepoint, TallyTopology.Uids.SINK_AGGREGATES, "writer_raw_states")) {
+        SavepointSurgery.sinkWriterStates(savepoint, TallyTopology.Uids.SINK_AGGREGATES)) {
       PostgresWriterState s =
           SimpleVersionedSerialization.readVersionAndDeSerialize(serializer, raw);
       if (s.preparedTransaction() == PostgresWriterState.UNKNOWN) {
@@ -179,8 +178,7 @@ public final class GreenFromSavepoint {
     KafkaPartitionSplitSerializer serializer = new KafkaPartitionSplitSerializer();
     Map<Integer, Long> positions = new TreeMap<>();
     for (byte[] raw :
-        SavepointSurgery.operatorListState(
-            savepoint, TallyTopology.Uids.SOURCE_LOOP, "SourceReaderState")) {
+        SavepointSurgery.sourceReaderStates(savepoint, TallyTopology.Uids.SOURCE_LOOP)) {
       KafkaPartitionSplit split =
           SimpleVersionedSerialization.readVersionAndDeSerialize(serializer, raw);
       positions.put(split.getPartition(), split.getStartingOffset());

@@ -40,6 +40,16 @@ class BackfillTest {
 
   /** A cluster whose backfill job ends in {@code state}. */
   static final class TestingFlinkRest implements FlinkRest {
+    @Override
+    public List<TaskManager> taskManagers() {
+      throw new UnsupportedOperationException();
+    }
+
+    @Override
+    public List<Task> tasks(String jobId) {
+      throw new UnsupportedOperationException();
+    }
+
     JobStatus state;
     Restore restore;
     final List<String> cancelled = new ArrayList<>();

@@ -62,41 +62,35 @@ public final class GenerationCopy {
       throws SQLException {
     Integer[] subtasks = preparedBySubtask.keySet().toArray(Integer[]::new);
     Long[] prepared = preparedBySubtask.values().toArray(Long[]::new);
-    boolean autoCommit = c.getAutoCommit();
-    c.setAutoCommit(false);
-    try {
-      long rows = 0;
-      for (TallyTable t : TallyTable.values()) {
-        try (PreparedStatement ps = c.prepareStatement(t.copyAsOfSql())) {
-          ps.setString(1, to);
-          ps.setArray(2, c.createArrayOf("integer", subtasks));
-          ps.setArray(3, c.createArrayOf("bigint", prepared));
-          ps.setString(4, from);
-          rows += ps.executeUpdate();
-        }
-      }
-      CommittedRows.LedgerTotals ledger = CommittedRows.ledgerTotals(c, to);
-      try (PreparedStatement ps =
-          c.prepareStatement(
-              "INSERT INTO tally.generation_inheritance (generation, parent, parent_savepoint,"
-                  + " inherited_consumed, inherited_aggregated, inherited_too_late, inherited_dead_lettered)"
-                  + " VALUES (?, ?, ?, ?, ?, ?, ?)")) {
-        ps.setString(1, to);
-        ps.setString(2, from);
-        ps.setString(3, savepoint);
-        ps.setLong(4, ledger.consumed());
-        ps.setLong(5, ledger.aggregated());
-        ps.setLong(6, ledger.tooLate());
-        ps.setLong(7, ledger.deadLettered());
-        ps.executeUpdate();
-      }
-      c.commit();
-      return new Copied(rows, ledger);
-    } catch (SQLException | RuntimeException e) {
-      c.rollback();
-      throw e;
-    } finally {
-      c.setAutoCommit(autoCommit);
-    }
+    return InTransaction.run(
+        c,
+        () -> {
+          long rows = 0;
+          for (TallyTable t : TallyTable.values()) {
+            try (PreparedStatement ps = c.prepareStatement(t.copyAsOfSql())) {
+              ps.setString(1, to);
+              ps.setArray(2, c.createArrayOf("integer", subtasks));
+              ps.setArray(3, c.createArrayOf("bigint", prepared));
+              ps.setString(4, from);
+              rows += ps.executeUpdate();
+            }
+          }
+          CommittedRows.LedgerTotals ledger = CommittedRows.ledgerTotals(c, to);
+          try (PreparedStatement ps =
+              c.prepareStatement(
+                  "INSERT INTO tally.generation_inheritance (generation, parent, parent_savepoint,"
+                      + " inherited_consumed, inherited_aggregated, inherited_too_late, inherited_dead_lettered)"
+                      + " VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+            ps.setString(1, to);
+            ps.setString(2, from);
+            ps.setString(3, savepoint);
+            ps.setLong(4, ledger.consumed());
+            ps.setLong(5, ledger.aggregated());
+            ps.setLong(6, ledger.tooLate());
+            ps.setLong(7, ledger.deadLettered());
+            ps.executeUpdate();
+          }
+          return new Copied(rows, ledger);
+        });
   }
 }

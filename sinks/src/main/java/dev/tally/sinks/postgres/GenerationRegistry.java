@@ -97,24 +97,19 @@ public final class GenerationRegistry {
   public static void activate(
       Connection admin, String generation, PostgresTwoPhaseSink.GenerationSettings settings)
       throws SQLException {
-    boolean autoCommit = admin.getAutoCommit();
-    admin.setAutoCommit(false);
-    try {
-      register(admin, generation, settings);
-      try (PreparedStatement a =
-          admin.prepareStatement(
-              "INSERT INTO tally.active_generation (singleton, generation) VALUES (true, ?)"
-                  + " ON CONFLICT (singleton) DO UPDATE SET generation = EXCLUDED.generation, switched_at = now()")) {
-        a.setString(1, generation);
-        a.executeUpdate();
-      }
-      admin.commit();
-    } catch (SQLException | RuntimeException e) {
-      admin.rollback();
-      throw e;
-    } finally {
-      admin.setAutoCommit(autoCommit);
-    }
+    InTransaction.run(
+        admin,
+        () -> {
+          register(admin, generation, settings);
+          try (PreparedStatement a =
+              admin.prepareStatement(
+                  "INSERT INTO tally.active_generation (singleton, generation) VALUES (true, ?)"
+                      + " ON CONFLICT (singleton) DO UPDATE SET generation = EXCLUDED.generation, switched_at = now()")) {
+            a.setString(1, generation);
+            a.executeUpdate();
+          }
+          return null;
+        });
   }
 
   /** Makes {@code generation} the one analysts see (it must be registered), in one statement. */
