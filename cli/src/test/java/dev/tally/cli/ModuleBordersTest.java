@@ -105,11 +105,18 @@ class ModuleBordersTest {
 
   /**
    * The {@code tally.*} tables are the sinks' schema: their statements are generated or written in
-   * {@code sinks} only. The other modules read the analysts' views or call the sinks.
+   * {@code sinks} only. The other modules read the analysts' views or call the sinks. Checked in
+   * every string literal (literals joined by {@code +} read as one), in any letter case; privilege
+   * statements ({@code GRANT}/{@code REVOKE}, the drill's revoked-writer fault) are not queries and
+   * are left out.
    */
   @Test
   void onlyTheSinksWriteSqlAgainstTheTallySchema() throws IOException {
-    Pattern sql = Pattern.compile("\\b(FROM|INTO|UPDATE|JOIN|USING)\\s+tally\\.[a-z_]+");
+    Pattern sql =
+        Pattern.compile(
+            "\\b(FROM|INTO|UPDATE|JOIN|USING|TRUNCATE|TABLE|COPY)\\s+(ONLY\\s+)?tally\\.[a-z_]+",
+            Pattern.CASE_INSENSITIVE);
+    Pattern literal = Pattern.compile("\"(?:[^\"\\\\\n]|\\\\.)*\"");
     List<String> found = new ArrayList<>();
     for (String module : List.of("operators", "jobs", "savepoints-tooling", "capture", "cli")) {
       Path main = Path.of("..", module, "src", "main", "java");
@@ -117,17 +124,23 @@ class ModuleBordersTest {
       try (Stream<Path> files = Files.walk(main)) {
         for (Path f :
             (Iterable<Path>) files.filter(p -> p.toString().endsWith(".java"))::iterator) {
-          List<String> lines = Files.readAllLines(f);
-          for (int i = 0; i < lines.size(); i++) {
-            Matcher m = sql.matcher(lines.get(i));
-            if (m.find()) {
-              found.add(f + ":" + (i + 1) + ": " + m.group());
+          String joined = Files.readString(f).replaceAll("\"\\s*\\+\\s*\"", "");
+          Matcher lit = literal.matcher(joined);
+          while (lit.find()) {
+            Matcher m = sql.matcher(lit.group());
+            if (m.find() && !isHostilePayload(lit.group())) {
+              found.add(f + ": " + m.group());
             }
           }
         }
       }
     }
     assertThat(found).isEmpty();
+  }
+
+  /** The hostile traffic's SQL-injection strings are event data, not statements. */
+  private static boolean isHostilePayload(String literal) {
+    return literal.startsWith("\"';");
   }
 
   private static String moduleOf(String packageName) {

@@ -124,10 +124,9 @@ public final class LocalFlink {
     c.set(StateBackendOptions.STATE_BACKEND, "rocksdb");
     c.set(CheckpointingOptions.INCREMENTAL_CHECKPOINTS, true);
     c.set(RocksDBConfigurableOptions.LOG_DIR, flink.resolve("tmp/rocksdb-logs").toString());
-    c.set(
-        CheckpointingOptions.CHECKPOINTS_DIRECTORY,
-        flink.resolve("checkpoints").toUri().toString());
-    c.set(CheckpointingOptions.SAVEPOINT_DIRECTORY, flink.resolve("savepoints").toUri().toString());
+    // "file://" + path, not toUri(): Flink's Path escapes a percent-encoded path a second time
+    c.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, "file://" + flink.resolve("checkpoints"));
+    c.set(CheckpointingOptions.SAVEPOINT_DIRECTORY, "file://" + flink.resolve("savepoints"));
     c.set(CheckpointingOptions.MAX_RETAINED_CHECKPOINTS, 3);
     c.set(
         CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION,

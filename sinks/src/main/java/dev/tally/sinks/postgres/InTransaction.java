@@ -19,7 +19,7 @@ final class InTransaction {
       T result = work.run();
       c.commit();
       return result;
-    } catch (SQLException | RuntimeException e) {
+    } catch (Throwable e) { // an Error too: the finally's auto-commit must not commit half of it
       c.rollback();
       throw e;
     } finally {
