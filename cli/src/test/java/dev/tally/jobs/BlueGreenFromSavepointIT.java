@@ -99,7 +99,8 @@ class BlueGreenFromSavepointIT extends EndToEndTest {
     GreenFromSavepoint.stripSinkState(savepoint, greenSavepoint);
     GenerationCopy.Copied inherited;
     try (Connection c = postgres.admin()) {
-      inherited = GreenFromSavepoint.copyRows(c, "bgblue", "bggreen", boundary, savepoint);
+      inherited =
+          GenerationCopy.copyRows(c, "bgblue", "bggreen", boundary.preparedBySubtask(), savepoint);
       GenerationCopy.release(c, "bgblue");
     }
     assertThat(inherited.ledger().consumed())

@@ -44,6 +44,12 @@ import org.apache.kafka.clients.consumer.ConsumerRecord;
  * migrated, and the PostgreSQL password in {@code TALLY_PG_PASSWORD} on the TaskManagers.
  */
 public final class IngestionJob {
+  /**
+   * The id of the PostgreSQL sink of aggregates: in its transaction ids and {@code
+   * tally.sink_commits.sink_id}, where the upgrades and the bench look for its commits.
+   */
+  public static final String AGGREGATES_SINK_ID = "aggregates";
+
   private IngestionJob() {}
 
   public static void main(String[] args) throws Exception {
@@ -275,7 +281,7 @@ public final class IngestionJob {
                     config.get(JobOptions.POSTGRES_PASSWORD_ENV),
                     config.get(JobOptions.POSTGRES_PASSWORD_FILE)),
                 generation,
-                "aggregates",
+                AGGREGATES_SINK_ID,
                 generationSettings(settings),
                 config.get(JobOptions.POSTGRES_LOCK_TIMEOUT)));
     return new TallyTopology.Sinks(

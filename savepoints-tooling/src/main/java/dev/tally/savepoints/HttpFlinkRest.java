@@ -138,22 +138,23 @@ public final class HttpFlinkRest implements FlinkRest {
 
   @Override
   public long lastCompletedCheckpoint(String jobId) throws IOException {
-    JsonNode r =
-        send(
-            HttpRequest.newBuilder(uri("/jobs/" + jobId + "/checkpoints")).GET(),
-            "checkpoints of " + jobId);
-    JsonNode completed = r.path("latest").path("completed");
+    JsonNode completed = latestCheckpoints(jobId).path("completed");
     return completed.isMissingNode() || completed.isNull() ? -1 : completed.path("id").asLong(-1);
+  }
+
+  /**
+   * The "latest" of {@code GET /jobs/:jobid/checkpoints}: completed, restored, failed, savepoint.
+   */
+  private JsonNode latestCheckpoints(String jobId) throws IOException {
+    return send(
+            HttpRequest.newBuilder(uri("/jobs/" + jobId + "/checkpoints")).GET(),
+            "checkpoints of " + jobId)
+        .path("latest");
   }
 
   @Override
   public Restore latestRestore(String jobId) throws IOException {
-    JsonNode restored =
-        send(
-                HttpRequest.newBuilder(uri("/jobs/" + jobId + "/checkpoints")).GET(),
-                "checkpoints of " + jobId)
-            .path("latest")
-            .path("restored");
+    JsonNode restored = latestCheckpoints(jobId).path("restored");
     return restored.isMissingNode() || restored.isNull()
         ? null
         : new Restore(

@@ -63,14 +63,14 @@ public final class PersonRows {
   /** A CSV record as a row ({@code null} for the header). */
   public static Row fromRecord(org.apache.commons.csv.CSVRecord r) {
     List<String> f = new ArrayList<>(r.toList());
-    if (String.join(",", f).strip().equals(CSV_HEADER)) {
+    String text = String.join(",", f);
+    if (text.strip().equals(CSV_HEADER)) {
       return null;
     }
     int fields = f.size();
     while (f.size() < 5) {
       f.add(null);
     }
-    String text = String.join(",", r.toList());
     String where =
         "record "
             + r.getRecordNumber()

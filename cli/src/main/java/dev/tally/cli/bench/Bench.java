@@ -637,7 +637,8 @@ public final class Bench {
   /** Whether every subtask of the generation's aggregate sink committed a transaction since. */
   static boolean allSubtasksCommittedSince(Connection c, String generation, Timestamp since)
       throws Exception {
-    return CommittedRows.allSubtasksCommittedSince(c, generation, "aggregates", since.toInstant());
+    return CommittedRows.allSubtasksCommittedSince(
+        c, generation, IngestionJob.AGGREGATES_SINK_ID, since.toInstant());
   }
 
   /** now − complete_through of a generation, in seconds; NaN before its first commit. */

@@ -425,10 +425,7 @@ public final class Drill {
   }
 
   private void stopWithSavepoint() throws Exception {
-    Poll.until(
-        Duration.ofMinutes(1),
-        Duration.ofMillis(500),
-        () -> flink.jobState(jobId) == JobStatus.RUNNING ? Boolean.TRUE : null);
+    JobSubmission.awaitRunning(flink, jobId, Duration.ofMinutes(1));
     String path =
         new SavepointOperations(flink, out, Duration.ofMinutes(2))
             .stop(jobId, stack.layout().dir().resolve("flink/savepoints").toUri().toString());

@@ -147,15 +147,6 @@ final class ManagedProcess {
     }
   }
 
-  static void sleep(long millis) {
-    try {
-      Thread.sleep(millis);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted", e);
-    }
-  }
-
   /** Whether a process is ready to serve (a port answers, an API replies). */
   interface Check {
     boolean ready() throws Exception;

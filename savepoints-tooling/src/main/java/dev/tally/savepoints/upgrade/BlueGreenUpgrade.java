@@ -234,18 +234,19 @@ public final class BlueGreenUpgrade {
               + " (%,d sent after the savepoint left out)%n",
           loop.messages(), loop.skippedAfterSavepoint());
     }
-    requireNoRestoreSince(blueJob, blueRestore, "nothing was copied into green's tables");
+    requireNoRestoreSince(flink, blueJob, blueRestore, "nothing was copied into green's tables");
     String stripped = probe.replaceAll("/+$", "") + "-for-" + green;
     GreenFromSavepoint.stripSinkState(probe, stripped);
     out.println("    " + stripped + ": blue's state without its sinks' state");
     try (Connection c = admin.call()) {
       GenerationCopy.Copied inherited =
-          GreenFromSavepoint.copyRows(c, blue, green, boundary, probe);
+          GenerationCopy.copyRows(c, blue, green, boundary.preparedBySubtask(), probe);
       out.printf(
           "    green inherits %,d row versions (%,d events consumed) as of the savepoint%n",
           inherited.rows(), inherited.ledger().consumed());
     }
     requireNoRestoreSince(
+        flink,
         blueJob,
         blueRestore,
         "green's inherited rows may come from the abandoned timeline: release "
@@ -260,11 +261,6 @@ public final class BlueGreenUpgrade {
    * savepoint covers and re-ran them on another timeline (the same transaction numbers may even be
    * committed again). Rows and loop messages of that timeline are not the savepoint's.
    */
-  private void requireNoRestoreSince(String blueJob, FlinkRest.Restore before, String consequence)
-      throws Exception {
-    requireNoRestoreSince(flink, blueJob, before, consequence);
-  }
-
   static void requireNoRestoreSince(
       FlinkRest flink, String blueJob, FlinkRest.Restore before, String consequence)
       throws Exception {

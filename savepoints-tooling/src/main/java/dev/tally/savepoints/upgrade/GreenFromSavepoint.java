@@ -1,5 +1,6 @@
 package dev.tally.savepoints.upgrade;
 
+import dev.tally.jobs.IngestionJob;
 import dev.tally.jobs.JobOptions;
 import dev.tally.jobs.TallyTopology;
 import dev.tally.savepoints.Poll;
@@ -11,7 +12,6 @@ import dev.tally.sinks.postgres.CommittedRows;
 import dev.tally.sinks.postgres.GenerationCopy;
 import dev.tally.sinks.postgres.PostgresWriterState;
 import java.sql.Connection;
-import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -40,15 +40,14 @@ import org.apache.flink.core.io.SimpleVersionedSerialization;
  *       state (green reads its own loop topic from its start);
  *   <li>{@link #inheritLoop} (distinct-id persons layout): blue's person-protocol messages in
  *       flight at the savepoint, copied into green's loop topic (docs/scale-out.md §14);
- *   <li>{@link #copyRows}: blue's newest row versions from transactions up to the boundary become
- *       green's, with their revisions (green's keyed state continues from exactly those), and the
- *       inherited ledger totals are recorded in {@code tally.generation_inheritance} (green's own
- *       Kafka outputs hold only what green processed; the audit subtracts them).
+ *   <li>{@link GenerationCopy#copyRows}: blue's newest row versions from transactions up to the
+ *       boundary become green's, with their revisions (green's keyed state continues from exactly
+ *       those), and the inherited ledger totals are recorded in {@code
+ *       tally.generation_inheritance} (green's own Kafka outputs hold only what green processed;
+ *       the audit subtracts them).
  * </ol>
  */
 public final class GreenFromSavepoint {
-  private static final String SINK_ID = "aggregates";
-
   private GreenFromSavepoint() {}
 
   /**
@@ -97,7 +96,8 @@ public final class GreenFromSavepoint {
             () -> {
               Map<Integer, Long> committed;
               try (Connection c = admin.call()) {
-                committed = CommittedRows.committedBySubtask(c, blue, SINK_ID);
+                committed =
+                    CommittedRows.committedBySubtask(c, blue, IngestionJob.AGGREGATES_SINK_ID);
               }
               waiting.clear();
               boundary
@@ -118,16 +118,6 @@ public final class GreenFromSavepoint {
               + timeout.toSeconds()
               + " s (is blue completing checkpoints?)");
     }
-  }
-
-  /**
-   * {@link GenerationCopy#copyRows}: blue's newest row versions as of the boundary become green's,
-   * with the lineage and the inherited ledger totals, in one transaction.
-   */
-  public static GenerationCopy.Copied copyRows(
-      Connection c, String blue, String green, Boundary boundary, String savepoint)
-      throws SQLException {
-    return GenerationCopy.copyRows(c, blue, green, boundary.preparedBySubtask(), savepoint);
   }
 
   /** The uids of every sink operator (writers and committers) of the topology. */
